@@ -1,0 +1,457 @@
+"""DICEPTION inference: one SD3-based model, six perception tasks chosen by prompt."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import torch
+from accelerate import init_empty_weights
+from diffusers import AutoencoderKL, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+from diffusers.utils.torch_utils import randn_tensor
+
+from .. import tasks
+from ..errors import DiceptionInputError
+from ..modeling import DiceptionTransformer, PointPromptEncoder
+from ..modeling.convert_published import load_strict, point_encoder_state_dict, read_published_checkpoint
+from ..tasks.registry import MAX_POINTS, TaskRequest
+from .image_processing import ImageInput, resize, to_tensor
+from .pipeline_output import DiceptionOutput
+from .prompt_cache import PromptEmbeddingCache, encode_with_text_encoders
+
+TEXT_COMPONENTS = ("tokenizer", "tokenizer_2", "tokenizer_3", "text_encoder", "text_encoder_2", "text_encoder_3")
+POINT_ORDERS = ("xy", "yx")
+OUTPUT_TYPES = ("np", "pt", "pil", "latent")
+
+
+def default_dtype(device: torch.device | str) -> torch.dtype:
+    """bf16 on CUDA (the published setting), fp16 on MPS, fp32 on CPU (bf16 is slow on most CPUs)."""
+    kind = torch.device(device).type
+    return {"cuda": torch.bfloat16, "mps": torch.float16}.get(kind, torch.float32)
+
+
+def default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class DiceptionPipeline(DiffusionPipeline):
+    """Generalist perception with DICEPTION (SD3 MMDiT, rectified flow, task chosen by prompt).
+
+    Components: ``transformer`` (:class:`DiceptionTransformer`), ``point_encoder`` (:class:`PointPromptEncoder`),
+    ``vae`` (``AutoencoderKL``), ``scheduler`` (``FlowMatchEulerDiscreteScheduler``), ``prompt_cache``
+    (:class:`PromptEmbeddingCache`), and optionally SD3's three tokenizers and text encoders for prompts outside
+    the cache.
+
+    Config (saved in ``model_index.json``):
+        default_num_inference_steps: Euler steps when ``num_inference_steps`` is None (28 as published).
+        default_guidance_scale: CFG scale when ``guidance_scale`` is None (2.0 as published; 1.0 disables CFG).
+        default_processing_resolution: square side the image is resized to (768 as published).
+        point_order: which normalised coordinate the model reads first: ``"xy"`` (x = column / width first, as
+            the published single-image script feeds it) or ``"yx"`` (the published batch collator's order).
+    """
+
+    model_cpu_offload_seq = "text_encoder->text_encoder_2->text_encoder_3->transformer->vae"
+    _optional_components = list(TEXT_COMPONENTS)
+    _callback_tensor_inputs = ["latents"]
+
+    def __init__(
+        self,
+        transformer: DiceptionTransformer,
+        point_encoder: PointPromptEncoder,
+        vae: AutoencoderKL,
+        scheduler: FlowMatchEulerDiscreteScheduler,
+        prompt_cache: PromptEmbeddingCache,
+        tokenizer=None,
+        tokenizer_2=None,
+        tokenizer_3=None,
+        text_encoder=None,
+        text_encoder_2=None,
+        text_encoder_3=None,
+        default_num_inference_steps: int = 28,
+        default_guidance_scale: float = 2.0,
+        default_processing_resolution: int = 768,
+        point_order: str = "xy",
+    ):
+        super().__init__()
+        if point_order not in POINT_ORDERS:
+            raise ValueError(f"point_order must be one of {POINT_ORDERS}, got {point_order!r}")
+        self.register_modules(
+            transformer=transformer, point_encoder=point_encoder, vae=vae, scheduler=scheduler,
+            prompt_cache=prompt_cache, tokenizer=tokenizer, tokenizer_2=tokenizer_2, tokenizer_3=tokenizer_3,
+            text_encoder=text_encoder, text_encoder_2=text_encoder_2, text_encoder_3=text_encoder_3,
+        )  # fmt: skip
+        self.register_to_config(
+            default_num_inference_steps=default_num_inference_steps,
+            default_guidance_scale=default_guidance_scale,
+            default_processing_resolution=default_processing_resolution,
+            point_order=point_order,
+        )
+        self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Loading
+    # ------------------------------------------------------------------------------------------------------
+    @classmethod
+    def from_official(
+        cls,
+        sd3_dir: str | os.PathLike,
+        diception_pth: str | os.PathLike,
+        torch_dtype: torch.dtype | None = None,
+        with_text_encoders: bool = False,
+        extra_prompts: Sequence[str] = (),
+        **config,
+    ) -> DiceptionPipeline:
+        """Build the pipeline from the SD3-medium diffusers folder and the published ``DICEPTION_v1.pth``.
+
+        The checkpoint is read with ``weights_only=True`` and must fill every transformer and point-encoder
+        weight (the published loader silently keeps base SD3 weights for missing keys; we refuse). SD3's text
+        encoders are loaded once to fill the prompt cache (the six task prompts, the 80 COCO semantic prompts,
+        ``extra_prompts`` and the empty prompt) and dropped unless ``with_text_encoders``.
+
+        Args:
+            sd3_dir: folder of ``stabilityai/stable-diffusion-3-medium-diffusers``.
+            diception_pth: the published checkpoint.
+            torch_dtype: dtype of all weights (default float32).
+            with_text_encoders: keep the tokenizers and text encoders for uncached prompts.
+            extra_prompts: further prompts to cache.
+            config: overrides of the pipeline config (``default_num_inference_steps``, ``point_order``, ...).
+        """
+        dtype = torch_dtype or torch.float32
+        sd3 = Path(sd3_dir)
+        _check_sd3_folder(sd3)
+        ckpt = read_published_checkpoint(diception_pth)
+
+        with init_empty_weights():
+            transformer = DiceptionTransformer.from_config(DiceptionTransformer.load_config(sd3 / "transformer"))
+        load_strict(transformer, ckpt["transformer"], "transformer", dtype)
+        with init_empty_weights():
+            point_encoder = PointPromptEncoder(embed_dim=transformer.inner_dim)
+        load_strict(point_encoder, point_encoder_state_dict(ckpt), "point encoder", dtype)
+        del ckpt
+
+        vae = AutoencoderKL.from_pretrained(sd3, subfolder="vae", torch_dtype=dtype)
+        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(sd3, subfolder="scheduler")
+        text = load_text_components(sd3, dtype)
+        prompts = list(dict.fromkeys(tasks.cached_prompt_set() + list(extra_prompts)))
+        prompt_cache = build_prompt_cache(text, prompts)
+        if not with_text_encoders:
+            text = {}
+        return cls(transformer=transformer, point_encoder=point_encoder, vae=vae, scheduler=scheduler,
+                   prompt_cache=prompt_cache, **text, **config)  # fmt: skip
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs) -> DiceptionPipeline:
+        """Load a folder written by :meth:`save_pretrained` (or ``diception convert``). Local folders only."""
+        folder = Path(pretrained_model_name_or_path)
+        index = folder / "model_index.json"
+        if not index.is_file():
+            raise DiceptionInputError(
+                f"'{folder}' is not a DICEPTION model folder (no model_index.json); create one with "
+                "`diception convert --sd3 SD3_DIR --checkpoint DICEPTION_v1.pth --out DIR`"
+            )
+        if json.loads(index.read_text()).get("_class_name") != cls.__name__:
+            raise DiceptionInputError(
+                f"'{folder}' holds a different pipeline; for the SD3 folder plus DICEPTION_v1.pth use "
+                "--pretrained_model_path SD3_DIR --diception_path PTH (Python: DiceptionPipeline.from_official)"
+            )
+        kwargs.setdefault("local_files_only", True)
+        return super().from_pretrained(folder, **kwargs)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Conditioning
+    # ------------------------------------------------------------------------------------------------------
+    @property
+    def has_text_encoders(self) -> bool:
+        return all(getattr(self, name, None) is not None for name in ("text_encoder", "text_encoder_2"))
+
+    def encode_prompt(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, S, D)`` text and ``(B, P)`` pooled embeddings: from the cache, else from the text encoders."""
+        if all(p in self.prompt_cache for p in prompts) or not self.has_text_encoders:
+            return self.prompt_cache.lookup(prompts)
+        components = {name: getattr(self, name, None) for name in TEXT_COMPONENTS}
+        return encode_with_text_encoders(components, prompts, self._execution_device)
+
+    def encode_points(self, requests: Sequence[TaskRequest]) -> torch.Tensor:
+        """``(B, 5, inner_dim)`` point tokens; coordinates are ordered as ``config.point_order`` says."""
+        coords = torch.zeros(len(requests), MAX_POINTS, 2)
+        is_point = torch.zeros(len(requests), MAX_POINTS, dtype=torch.bool)
+        for i, request in enumerate(requests):
+            for j, (x, y) in enumerate(request.points):
+                coords[i, j] = torch.tensor([x, y] if self.config.point_order == "xy" else [y, x])
+                is_point[i, j] = True
+        device = self._execution_device
+        return self.point_encoder(coords.to(device), is_point.to(device))
+
+    def encode_condition(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` images in [0, 1] -> shifted and scaled VAE posterior means ``(B, C, H/8, W/8)``."""
+        posterior = self.vae.encode((images * 2.0 - 1.0).to(self.vae.dtype)).latent_dist
+        latents = posterior.mode()
+        shift = self.vae.config.shift_factor or 0.0
+        return (latents - shift) * self.vae.config.scaling_factor
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """``(B, C, h, w)`` latents -> ``(B, 3, 8h, 8w)`` pictures in [0, 1]."""
+        shift = self.vae.config.shift_factor or 0.0
+        raw = self.vae.decode((latents / self.vae.config.scaling_factor + shift).to(self.vae.dtype)).sample
+        return (raw.float() / 2 + 0.5).clamp(0, 1)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Input checking
+    # ------------------------------------------------------------------------------------------------------
+    def _requests(self, batch: int, task, prompt, category, points, sizes: list[tuple[int, int]]
+                  ) -> list[TaskRequest]:  # fmt: skip
+        def per_image(value, name: str, is_scalar: Callable[[object], bool]) -> list:
+            if is_scalar(value):
+                return [value] * batch
+            if len(value) != batch:
+                raise DiceptionInputError(f"{name} has {len(value)} entries for {batch} images; give one per image")
+            return list(value)
+
+        def scalar_points(value) -> bool:  # None, or one image's list of (x, y) pairs
+            return value is None or len(value) == 0 or not isinstance(value[0][0], (list, tuple, np.ndarray))
+
+        tasks_ = per_image(task, "task", lambda v: v is None or isinstance(v, str))
+        prompts = per_image(prompt, "prompt", lambda v: v is None or isinstance(v, str))
+        categories = per_image(category, "category", lambda v: v is None or isinstance(v, str))
+        points_ = per_image(points, "points", scalar_points)
+        requests = []
+        for t, p, c, pts, (h, w) in zip(tasks_, prompts, categories, points_, sizes):
+            normalised = None
+            if pts is not None and len(pts) > 0:
+                normalised = []
+                for point in pts:
+                    if len(point) != 2:
+                        raise DiceptionInputError(f"point {tuple(point)} must be a pixel pair (x, y)")
+                    x, y = float(point[0]), float(point[1])
+                    if not (0 <= x <= w and 0 <= y <= h):
+                        raise DiceptionInputError(
+                            f"point (x={x:g}, y={y:g}) lies outside the {w}x{h} image; points are pixel (x, y)"
+                        )
+                    normalised.append((x / w, y / h))
+            requests.append(tasks.resolve_request(task=t, prompt=p, category=c, points=normalised))
+        return requests
+
+    def _processing_size(self, size: tuple[int, int], resolution: int) -> tuple[int, int]:
+        multiple = self.vae_scale_factor * self.transformer.config.patch_size
+        target = size if resolution == 0 else (resolution, resolution)
+        if target[0] % multiple or target[1] % multiple:
+            fix = "resize the image" if resolution == 0 else f"use a multiple of {multiple}"
+            raise DiceptionInputError(
+                f"processing size {target[1]}x{target[0]} is not a multiple of {multiple}; {fix}"
+            )
+        limit = self.transformer.config.pos_embed_max_size * multiple
+        if max(target) > limit:
+            raise DiceptionInputError(
+                f"processing size {target[1]}x{target[0]} exceeds the model's {limit}x{limit} positional table; "
+                "use a smaller processing_resolution"
+            )
+        return target
+
+    # ------------------------------------------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def __call__(
+        self,
+        image: ImageInput | Sequence[ImageInput],
+        task: str | Sequence[str] | None = None,
+        *,
+        prompt: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        points: Sequence | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        processing_resolution: int | None = None,
+        output_type: str = "np",
+        return_dict: bool = True,
+        callback_on_step_end: Callable | None = None,
+    ) -> DiceptionOutput | tuple:
+        """Run DICEPTION on one image or a batch.
+
+        Args:
+            image: a path, PIL image, numpy array (HxWx3; uint8 in [0, 255] or float in [0, 1]), CxHxW tensor, or
+                a list of these (a batch), or a ``(B, 3, H, W)`` tensor.
+            task: ``"depth"``, ``"normal"``, ``"pose"``, ``"segmentation"``, ``"semantic"`` or ``"entity"``; a
+                list gives one task per image (one batch can mix tasks).
+            prompt: the raw prompt instead of ``task`` (``"[[image2semantic]] person"``); str or list.
+            category: the category for ``task="semantic"`` (``"person"``); str or list.
+            points: for ``task="segmentation"``, up to 5 pixel ``(x, y)`` points of the input image (SAM's
+                convention) on one object; for a batch, a list of such lists.
+            num_inference_steps: Euler steps (default: ``config.default_num_inference_steps``, 28).
+            guidance_scale: CFG scale; > 1 runs the unconditional branch too (default 2.0).
+            generator: seeds the starting noise (drawn on the generator's device).
+            latents: ``(B, 16, h, w)`` starting noise instead of drawing it.
+            processing_resolution: square side the image is resized to (default 768); 0 keeps the input size,
+                whose sides must then be multiples of 16.
+            output_type: ``"np"``, ``"pt"``, ``"pil"`` or ``"latent"``.
+            return_dict: return a :class:`DiceptionOutput` (else a tuple ``(images, prediction)``).
+            callback_on_step_end: ``fn(pipe, step, timestep, {"latents": ...}) -> dict``, diffusers-style.
+
+        Returns:
+            :class:`DiceptionOutput` with ``images`` (the model's RGB outputs at input size) and ``prediction``.
+        """
+        # 1. Defaults come from the model's config; check what can be checked before any work.
+        steps = num_inference_steps if num_inference_steps is not None else self.config.default_num_inference_steps
+        guidance = guidance_scale if guidance_scale is not None else self.config.default_guidance_scale
+        resolution = (
+            processing_resolution if processing_resolution is not None else self.config.default_processing_resolution
+        )
+        if output_type not in OUTPUT_TYPES:
+            raise DiceptionInputError(f"output_type '{output_type}' is not one of {', '.join(OUTPUT_TYPES)}")
+        if int(steps) < 1:
+            raise DiceptionInputError(f"num_inference_steps must be at least 1, got {steps}")
+        if resolution < 0:
+            raise DiceptionInputError(f"processing_resolution must be >= 0, got {resolution}")
+
+        # 2. Images to (3, H, W) tensors in [0, 1]; tasks, prompts and points to validated requests.
+        if isinstance(image, torch.Tensor) and image.ndim == 4:
+            image = list(image)
+        images = [to_tensor(im) for im in (image if isinstance(image, (list, tuple)) else [image])]
+        if not images:
+            raise DiceptionInputError("no images given")
+        sizes = [tuple(im.shape[-2:]) for im in images]
+        requests = self._requests(len(images), task, prompt, category, points, sizes)
+
+        # 3. Images that share a processing size run as one batch.
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, size in enumerate(sizes):
+            groups.setdefault(self._processing_size(size, resolution), []).append(i)
+        if latents is not None and len(groups) > 1:
+            raise DiceptionInputError("latents= needs all images at one processing size")
+
+        results: list[torch.Tensor | None] = [None] * len(images)
+        for size, members in groups.items():
+            batch = resize(torch.stack([images[i] for i in members]), size)
+            out = self._denoise(batch, [requests[i] for i in members], steps, guidance, generator, latents,
+                                callback_on_step_end)  # fmt: skip
+            for k, i in enumerate(members):
+                results[i] = out[k]
+
+        if output_type == "latent":
+            return DiceptionOutput(images=None, prediction=None, prompts=[r.prompt for r in requests],
+                                   latents=torch.stack(results))  # fmt: skip
+
+        # 4. Decode the latents, resize back to each input's size and read out each task's structure.
+        pictures = []
+        for size, members in groups.items():
+            decoded = self.decode_latents(torch.stack([results[i] for i in members]))
+            for k, i in enumerate(members):
+                pictures.append((i, resize(decoded[k : k + 1].cpu(), sizes[i])[0]))
+        pictures = [p for _, p in sorted(pictures, key=lambda item: item[0])]
+        self.maybe_free_model_hooks()
+        return self._format(pictures, requests, output_type, return_dict)
+
+    def _denoise(self, images, requests, steps, guidance, generator, latents, callback):
+        """Flow-matching Euler sampling for one same-size batch; returns the final latents (float32)."""
+        device = self._execution_device
+        dtype = self.transformer.dtype
+        batch = len(requests)
+        do_cfg = guidance > 1.0
+
+        cond = self.encode_condition(images.to(device)).to(dtype)  # (B, C, h, w)
+        text, pooled = self.encode_prompt([r.prompt for r in requests])
+        point_tokens = self.encode_points(requests)  # (B, 5, D)
+        if do_cfg:
+            empty_text, empty_pooled = self.encode_prompt([""] * batch)
+            text = torch.cat([empty_text, text])
+            pooled = torch.cat([empty_pooled, pooled])
+            point_tokens = torch.cat([torch.zeros_like(point_tokens), point_tokens])
+            cond = torch.cat([cond, cond])
+        text, pooled, point_tokens = (t.to(device, dtype) for t in (text, pooled, point_tokens))
+
+        shape = (batch, self.transformer.config.in_channels, *cond.shape[-2:])
+        if latents is None:
+            latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+        elif tuple(latents.shape) != shape:
+            raise DiceptionInputError(f"latents have shape {tuple(latents.shape)}; expected {shape}")
+        latents = latents.to(device, torch.float32)
+
+        self.scheduler.set_timesteps(steps, device=device)
+        for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
+            model_in = torch.cat([latents, latents]) if do_cfg else latents
+            velocity = self.transformer(
+                hidden_states=model_in.to(dtype),
+                encoder_hidden_states=text,
+                pooled_projections=pooled,
+                timestep=t.expand(model_in.shape[0]),
+                cond_latents=cond,
+                point_tokens=point_tokens,
+                return_dict=False,
+            )[0].float()
+            if do_cfg:
+                uncond, cond_v = velocity.chunk(2)
+                velocity = uncond + guidance * (cond_v - uncond)
+            latents = self.scheduler.step(velocity, t, latents, return_dict=False)[0]
+            if callback is not None:
+                updates = callback(self, i, t, {"latents": latents}) or {}
+                latents = updates.get("latents", latents)
+        return latents
+
+    def _format(self, pictures: list[torch.Tensor], requests: list[TaskRequest], output_type: str,
+                return_dict: bool):  # fmt: skip
+        arrays = [p.permute(1, 2, 0).numpy() for p in pictures]  # (H, W, 3) each
+        prediction = [r.task.decode(a) for r, a in zip(requests, arrays)]
+        same_size = len({a.shape for a in arrays}) == 1
+        if output_type == "pt":
+            images = torch.stack(pictures) if same_size else pictures
+            prediction = [torch.from_numpy(np.ascontiguousarray(p)) for p in prediction]
+        elif output_type == "pil":
+            images = [PIL.Image.fromarray((a * 255).round().astype(np.uint8)) for a in arrays]
+        else:
+            images = np.stack(arrays) if same_size else arrays
+        if not return_dict:
+            return images, prediction
+        return DiceptionOutput(images=images, prediction=prediction, prompts=[r.prompt for r in requests])
+
+
+def load_text_components(sd3_dir: Path, dtype: torch.dtype) -> dict:
+    """SD3's tokenizers and text encoders from the diffusers folder (T5 skipped if the folder has none)."""
+    from transformers import CLIPTextModelWithProjection, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
+
+    parts = {
+        "tokenizer": (CLIPTokenizer, {}),
+        "tokenizer_2": (CLIPTokenizer, {}),
+        "tokenizer_3": (T5TokenizerFast, {}),
+        "text_encoder": (CLIPTextModelWithProjection, {"torch_dtype": dtype}),
+        "text_encoder_2": (CLIPTextModelWithProjection, {"torch_dtype": dtype}),
+        "text_encoder_3": (T5EncoderModel, {"torch_dtype": dtype}),
+    }
+    loaded = {}
+    for name, (klass, kwargs) in parts.items():
+        if not (sd3_dir / name).is_dir():
+            if name.endswith("_3"):
+                loaded[name] = None
+                continue
+            raise DiceptionInputError(f"'{sd3_dir}' has no {name}/ folder; it is not a complete SD3 diffusers folder")
+        loaded[name] = klass.from_pretrained(sd3_dir, subfolder=name, local_files_only=True, **kwargs)
+    return loaded
+
+
+def build_prompt_cache(text_components: dict, prompts: Sequence[str], batch_size: int = 16) -> PromptEmbeddingCache:
+    """Encode ``prompts`` (plus the empty prompt) with SD3's text encoders into a :class:`PromptEmbeddingCache`."""
+    prompts = list(dict.fromkeys([""] + list(prompts)))
+    chunks = [encode_with_text_encoders(text_components, prompts[i : i + batch_size])
+              for i in range(0, len(prompts), batch_size)]  # fmt: skip
+    return PromptEmbeddingCache.from_embeddings(
+        prompts, torch.cat([c[0] for c in chunks]), torch.cat([c[1] for c in chunks])
+    )
+
+
+def _check_sd3_folder(folder: Path) -> None:
+    needed = ["model_index.json", "transformer/config.json", "vae/config.json", "scheduler/scheduler_config.json"]
+    missing = [n for n in needed if not (folder / n).is_file()]
+    if missing:
+        raise DiceptionInputError(
+            f"'{folder}' is not an SD3 diffusers folder (missing {', '.join(missing)}); pass the folder of "
+            "stabilityai/stable-diffusion-3-medium-diffusers (--pretrained_model_path)"
+        )
