@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 from diffusers.models.modeling_outputs import Transformer2DModelOutput
+from diffusers.models.modeling_utils import ModelMixin  # noqa: F401  (diffusers' loader looks it up here)
 from diffusers.models.transformers.transformer_sd3 import SD3Transformer2DModel
 
 

@@ -13,6 +13,7 @@ import torch
 from accelerate import init_empty_weights
 from diffusers import AutoencoderKL, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 from diffusers.utils.torch_utils import randn_tensor
+from safetensors import SafetensorError
 
 from .. import tasks
 from ..errors import DiceptionInputError
@@ -163,7 +164,15 @@ class DiceptionPipeline(DiffusionPipeline):
                 "--pretrained_model_path SD3_DIR --diception_path PTH (Python: DiceptionPipeline.from_official)"
             )
         kwargs.setdefault("local_files_only", True)
-        return super().from_pretrained(folder, **kwargs)
+        try:
+            return super().from_pretrained(folder, **kwargs)
+        except (OSError, ValueError, RuntimeError, SafetensorError) as err:
+            if isinstance(err, DiceptionInputError):
+                raise
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DiceptionInputError(
+                f"model folder '{folder}' is incomplete or corrupt ({first}); convert it again with `diception convert`"
+            ) from None
 
     # ------------------------------------------------------------------------------------------------------
     # Conditioning
