@@ -42,13 +42,13 @@ def to_tensor(image: ImageInput) -> torch.Tensor:
     if isinstance(image, (str, os.PathLike)):
         image = load_image(image)
     if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
+        image = np.array(image.convert("RGB"))
     if isinstance(image, np.ndarray):
         if image.ndim == 2:
             image = image[..., None]
         if image.ndim != 3:
             raise DiceptionInputError(f"image array has shape {image.shape}; expected HxW or HxWxC")
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+        tensor = torch.from_numpy(np.array(image)).permute(2, 0, 1)  # a copy: inputs may be read-only
     elif isinstance(image, torch.Tensor):
         tensor = image.detach().cpu()
         if tensor.ndim == 2:

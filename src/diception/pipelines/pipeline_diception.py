@@ -224,8 +224,11 @@ class DiceptionPipeline(DiffusionPipeline):
                 raise DiceptionInputError(f"{name} has {len(value)} entries for {batch} images; give one per image")
             return list(value)
 
+        def is_point(value) -> bool:
+            return isinstance(value, (list, tuple, np.ndarray)) and len(value) > 0 and np.isscalar(value[0])
+
         def scalar_points(value) -> bool:  # None, or one image's list of (x, y) pairs
-            return value is None or len(value) == 0 or not isinstance(value[0][0], (list, tuple, np.ndarray))
+            return value is None or len(value) == 0 or is_point(value[0])
 
         tasks_ = per_image(task, "task", lambda v: v is None or isinstance(v, str))
         prompts = per_image(prompt, "prompt", lambda v: v is None or isinstance(v, str))
