@@ -35,7 +35,7 @@ def test_every_task_runs_and_returns_input_sized_outputs(pipe, task):
         kwargs["points"] = [(20, 24)]
     out = pipe(picture(), task, generator=generator(), **kwargs, **FAST)
     assert out.images.shape == (1, 48, 80, 3)
-    assert 0.0 <= out.images.min() and out.images.max() <= 1.0
+    assert out.images.min() >= 0.0 and out.images.max() <= 1.0
     assert out.prompts == [spec.full_prompt(kwargs.get("category"))]
     assert len(out.prediction) == 1
 
@@ -46,7 +46,7 @@ def test_predictions_have_the_documented_structure(pipe):
                generator=generator(), **FAST)  # fmt: skip
     depth, normals, mask = out.prediction
     assert depth.shape == (48, 80) and depth.dtype == np.float32
-    assert 0.0 <= depth.min() and depth.max() <= 1.0
+    assert depth.min() >= 0.0 and depth.max() <= 1.0
     np.testing.assert_allclose(depth, out.images[0].mean(-1), atol=1e-6)
     assert normals.shape == (48, 80, 3)
     np.testing.assert_allclose(np.linalg.norm(normals, axis=-1), 1.0, atol=1e-5)
@@ -163,8 +163,10 @@ def test_prompt_cache_holds_tasks_and_coco_categories(pipe):
 
 
 def test_uncached_prompt_with_text_encoders_is_encoded_and_can_be_cached(official_dir):
-    pipe = DiceptionPipeline.from_official(official_dir, official_dir / "DICEPTION_v1.pth",
-                                           with_text_encoders=True, extra_prompts=["[[image2semantic]] zebra crossing"])  # fmt: skip
+    extra = ["[[image2semantic]] zebra crossing"]
+    pipe = DiceptionPipeline.from_official(
+        official_dir, official_dir / "DICEPTION_v1.pth", with_text_encoders=True, extra_prompts=extra
+    )
     pipe.set_progress_bar_config(disable=True)
     assert "[[image2semantic]] zebra crossing" in pipe.prompt_cache
     out = pipe(picture(), "semantic", category="lamp post", generator=generator(), **FAST)

@@ -52,7 +52,8 @@ class DiceptionTransformer(SD3Transformer2DModel):
         if cond_latents is not None:
             if cond_latents.shape[-2:] != (height, width):
                 raise ValueError(
-                    f"cond_latents {tuple(cond_latents.shape)} must match the noisy latents {tuple(hidden_states.shape)}"
+                    f"cond_latents {tuple(cond_latents.shape)} must match the noisy latents "
+                    f"{tuple(hidden_states.shape)}"
                 )
             image_tokens = torch.cat([image_tokens, self.pos_embed(cond_latents)], dim=1)  # (B, 2N, D)
         image_tokens = image_tokens.contiguous()

@@ -355,7 +355,7 @@ class DiceptionPipeline(DiffusionPipeline):
 
         # 4. Decode the latents, resize back to each input's size and read out each task's structure.
         pictures = []
-        for size, members in groups.items():
+        for members in groups.values():
             decoded = self.decode_latents(torch.stack([results[i] for i in members]))
             for k, i in enumerate(members):
                 pictures.append((i, resize(decoded[k : k + 1].cpu(), sizes[i])[0]))
