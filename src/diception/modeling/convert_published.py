@@ -68,9 +68,9 @@ def point_encoder_state_dict(ckpt: dict) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_strict(module: nn.Module, state: dict[str, torch.Tensor], what: str, dtype: torch.dtype) -> None:
-    """Put ``state`` (cast to ``dtype``) into ``module``, which may live on the meta device; fail with the lists
-    of missing, unexpected and mis-shaped keys."""
+def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Fail with the lists of missing, unexpected and mis-shaped keys unless ``state`` fits ``module`` exactly.
+    Cheap on a module built on the meta device."""
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -95,4 +95,10 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], what: str, dt
             f"the {what} weights do not fit the model config ({'; '.join(parts)}); check that the SD3 folder "
             "and the checkpoint belong together (SD3-medium + DICEPTION_v1.pth)"
         )
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], what: str, dtype: torch.dtype) -> None:
+    """Check ``state`` against ``module`` (see :func:`check_state_dict`), then put it in, cast to ``dtype``;
+    ``module`` may live on the meta device."""
+    check_state_dict(module, state, what)
     module.load_state_dict({k: v.to(dtype) for k, v in state.items()}, strict=True, assign=True)

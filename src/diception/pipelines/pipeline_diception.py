@@ -18,7 +18,12 @@ from safetensors import SafetensorError
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..modeling import DiceptionTransformer, PointPromptEncoder
-from ..modeling.convert_published import load_strict, point_encoder_state_dict, read_published_checkpoint
+from ..modeling.convert_published import (
+    check_state_dict,
+    load_strict,
+    point_encoder_state_dict,
+    read_published_checkpoint,
+)
 from ..tasks.registry import MAX_POINTS, TaskRequest
 from .image_processing import ImageInput, resize, to_tensor
 from .pipeline_output import DiceptionOutput
@@ -129,22 +134,25 @@ class DiceptionPipeline(DiffusionPipeline):
         sd3 = Path(sd3_dir)
         _check_sd3_folder(sd3)
         ckpt = read_published_checkpoint(diception_pth)
-
-        with init_empty_weights():
+        with init_empty_weights():  # no memory yet: the checkpoint is checked before any slow work
             transformer = DiceptionTransformer.from_config(DiceptionTransformer.load_config(sd3 / "transformer"))
-        load_strict(transformer, ckpt["transformer"], "transformer", dtype)
-        with init_empty_weights():
             point_encoder = PointPromptEncoder(embed_dim=transformer.inner_dim)
-        load_strict(point_encoder, point_encoder_state_dict(ckpt), "point encoder", dtype)
-        del ckpt
+        point_state = point_encoder_state_dict(ckpt)
+        check_state_dict(transformer, ckpt["transformer"], "transformer")
+        check_state_dict(point_encoder, point_state, "point encoder")
 
-        vae = AutoencoderKL.from_pretrained(sd3, subfolder="vae", torch_dtype=dtype)
-        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(sd3, subfolder="scheduler")
+        # The text encoders run once and are freed before the MMDiT is materialised, so the two never coexist.
         text = load_text_components(sd3, dtype)
         prompts = list(dict.fromkeys(tasks.cached_prompt_set() + list(extra_prompts)))
         prompt_cache = build_prompt_cache(text, prompts)
         if not with_text_encoders:
             text = {}
+        load_strict(transformer, ckpt["transformer"], "transformer", dtype)
+        load_strict(point_encoder, point_state, "point encoder", dtype)
+        del ckpt, point_state
+
+        vae = AutoencoderKL.from_pretrained(sd3, subfolder="vae", torch_dtype=dtype)
+        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(sd3, subfolder="scheduler")
         return cls(transformer=transformer, point_encoder=point_encoder, vae=vae, scheduler=scheduler,
                    prompt_cache=prompt_cache, **text, **config)  # fmt: skip
 
@@ -343,7 +351,7 @@ class DiceptionPipeline(DiffusionPipeline):
 
         results: list[torch.Tensor | None] = [None] * len(images)
         for size, members in groups.items():
-            batch = resize(torch.stack([images[i] for i in members]), size)
+            batch = torch.cat([resize(images[i][None], size) for i in members])  # inputs may differ in size
             out = self._denoise(batch, [requests[i] for i in members], steps, guidance, generator, latents,
                                 callback_on_step_end)  # fmt: skip
             for k, i in enumerate(members):
