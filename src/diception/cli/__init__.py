@@ -1,0 +1,1 @@
+"""The ``diception`` command line: ``predict``, ``batch`` and ``convert``."""

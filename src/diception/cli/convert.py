@@ -1,0 +1,103 @@
+"""``diception convert``: the published weights (SD3 folder + ``DICEPTION_v1.pth``) -> a DICEPTION model folder.
+
+The folder holds the transformer, point encoder, VAE, scheduler and the prompt cache (the six task prompts, the
+80 COCO semantic prompts and every ``--add-prompt``), so inference needs no text encoders. With ``--model DIR``
+instead of ``--checkpoint``, prompts are added to an existing folder (the SD3 folder's text encoders encode them).
+The folder is written to ``<out>.partial`` and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from .. import tasks
+from ..errors import DiceptionInputError
+from ..pipelines import DiceptionPipeline
+from ..pipelines.pipeline_diception import build_prompt_cache, load_text_components
+from .model_options import DTYPES, configure_progress, quiet_dtype_deprecation
+
+
+class ConvertCommand:
+    """Write a self-contained DICEPTION model folder."""
+
+    name = "convert"
+    help = "convert the published SD3 + DICEPTION_v1.pth weights into a model folder (or add prompts to one)"
+
+    @staticmethod
+    def register(subparsers: argparse._SubParsersAction) -> None:
+        parser = subparsers.add_parser(ConvertCommand.name, help=ConvertCommand.help, description=__doc__)
+        parser.add_argument("--sd3", "--pretrained_model_path", dest="sd3", required=True, metavar="SD3_DIR",
+                            help="stable-diffusion-3-medium-diffusers folder")  # fmt: skip
+        parser.add_argument("--checkpoint", "--diception_path", dest="checkpoint", metavar="PTH",
+                            help="the published DICEPTION_v1.pth")  # fmt: skip
+        parser.add_argument("--model", metavar="DIR", help="an existing model folder to add prompts to")
+        parser.add_argument("--out", required=True, metavar="DIR", help="the model folder to write")
+        parser.add_argument("--with-text-encoders", action="store_true",
+                            help="keep SD3's text encoders (any prompt works; T5 alone is ~9 GB)")  # fmt: skip
+        parser.add_argument("--add-prompt", action="append", default=[], metavar="TEXT",
+                            help="a prompt to cache, e.g. '[[image2semantic]] traffic cone' (repeatable)")  # fmt: skip
+        parser.add_argument("--dtype", choices=list(DTYPES), default="float32",
+                            help="dtype of the saved weights (default float32)")  # fmt: skip
+        parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+        parser.add_argument("--quiet", action="store_true", help="no loading bars")
+        parser.set_defaults(command=ConvertCommand)
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+
+    def run(self) -> int:
+        args = self.args
+        out = Path(args.out)
+        for prompt in args.add_prompt:
+            tasks.resolve_request(prompt=prompt)  # a prompt must name a task
+        if bool(args.checkpoint) == bool(args.model):
+            raise DiceptionInputError("pass --checkpoint PTH (convert) or --model DIR (add prompts), exactly one")
+        in_place = args.model is not None and out.resolve() == Path(args.model).resolve()
+        if out.exists() and not (args.overwrite or in_place):
+            raise DiceptionInputError(f"'{out}' already exists; pass --overwrite to replace it")
+        configure_progress(args.quiet)
+        dtype = DTYPES[args.dtype]
+        with quiet_dtype_deprecation():
+            if args.checkpoint:
+                pipe = DiceptionPipeline.from_official(args.sd3, args.checkpoint, torch_dtype=dtype,
+                                                       with_text_encoders=args.with_text_encoders,
+                                                       extra_prompts=args.add_prompt)  # fmt: skip
+            else:
+                pipe = self.extend(Path(args.model), Path(args.sd3))
+        save_atomically(pipe, out)
+        print(f"wrote {out} ({len(pipe.prompt_cache)} cached prompts"
+              f"{', with text encoders' if pipe.has_text_encoders else ''})")  # fmt: skip
+        return 0
+
+    def extend(self, model: Path, sd3: Path) -> DiceptionPipeline:
+        """An existing model with ``--add-prompt`` prompts cached (and the text encoders, if asked)."""
+        args = self.args
+        if not args.add_prompt and not args.with_text_encoders:
+            raise DiceptionInputError(
+                "--model given but nothing to add; pass --add-prompt TEXT or --with-text-encoders"
+            )
+        pipe = DiceptionPipeline.from_pretrained(model, torch_dtype=DTYPES[args.dtype])
+        text = load_text_components(sd3, DTYPES[args.dtype])
+        new = [p for p in args.add_prompt if p not in pipe.prompt_cache]
+        if new:
+            pipe.register_modules(prompt_cache=pipe.prompt_cache.merged_with(build_prompt_cache(text, new)))
+        if args.with_text_encoders:
+            pipe.register_modules(**text)
+        return pipe
+
+
+def save_atomically(pipe: DiceptionPipeline, out: Path) -> None:
+    """``save_pretrained`` into ``<out>.partial``, then swap it into place (the old folder is removed last)."""
+    partial = out.with_name(out.name + ".partial")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(partial, ignore_errors=True)
+    pipe.save_pretrained(partial)
+    if out.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        partial.rename(out)
+        shutil.rmtree(old)
+    else:
+        partial.rename(out)

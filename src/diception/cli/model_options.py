@@ -1,0 +1,166 @@
+"""Options shared by ``predict`` and ``batch``: which model to load, on which device, and how to sample."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..errors import DiceptionInputError
+from ..pipelines import DiceptionPipeline, default_device, default_dtype
+from ..pipelines.prompt_cache import uncached_prompt_error
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+FAST_STEPS, FAST_GUIDANCE = 1, 1.0  # --fast: one Euler step without CFG (near-full quality for depth/normal)
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the weights come from: a converted DICEPTION folder, or SD3's folder plus the published .pth."""
+
+    model_dir: Path | None = None
+    sd3_dir: Path | None = None
+    checkpoint: Path | None = None
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Pipeline arguments; ``None`` takes the loaded model's config default."""
+
+    num_inference_steps: int | None
+    guidance_scale: float | None
+    processing_resolution: int | None
+    seed: int
+    batch_size: int
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model DIR`` or the published pair ``--pretrained_model_path SD3_DIR --diception_path PTH``."""
+    group = parser.add_argument_group("model (a converted folder, or SD3 plus the published checkpoint)")
+    group.add_argument("--model", metavar="DIR", help="DICEPTION model folder written by `diception convert`")
+    group.add_argument("--pretrained_model_path", "--sd3", dest="sd3", metavar="SD3_DIR",
+                       help="stable-diffusion-3-medium-diffusers folder (with --diception_path)")  # fmt: skip
+    group.add_argument("--diception_path", "--checkpoint", dest="checkpoint", metavar="PTH",
+                       help="the published DICEPTION_v1.pth (with --pretrained_model_path)")  # fmt: skip
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """Steps, guidance, seed, batching, device, dtype and output verbosity."""
+    group = parser.add_argument_group("sampling (defaults: the model's config)")
+    group.add_argument("--steps", "--num_inference_steps", dest="steps", type=int, metavar="N",
+                       help="Euler steps (default: the model's, 28 as published)")  # fmt: skip
+    group.add_argument("--guidance", "--guidance_scale", dest="guidance", type=float, metavar="G",
+                       help="classifier-free guidance scale; 1.0 disables CFG (default: the model's, 2.0)")  # fmt: skip
+    group.add_argument("--fast", action="store_true",
+                       help=f"{FAST_STEPS} step, guidance {FAST_GUIDANCE} (--steps/--guidance win)")  # fmt: skip
+    group.add_argument("--processing-resolution", "--processing_resolution", dest="resolution", type=int,
+                       metavar="R", help="square side images are resized to; 0 keeps the input size (default: "
+                       "the model's, 768)")  # fmt: skip
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"noise seed per batch (default {DEFAULT_SEED})")
+    group.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=1, metavar="B",
+                       help="images per pipeline call (default 1)")  # fmt: skip
+    group.add_argument("--device", help="torch device (default: cuda, else mps, else cpu)")
+    group.add_argument("--dtype", choices=list(DTYPES),
+                       help="weight dtype (default: bfloat16 on cuda, float16 on mps, float32 on cpu)")  # fmt: skip
+    group.add_argument("--quiet", action="store_true", help="no progress bars or per-image notes")
+
+
+def resolve_model_source(args: argparse.Namespace) -> ModelSource:
+    """The weights to load from the parsed flags.
+
+    This is the one place to plug in a bundled default model: today, giving neither ``--model`` nor the
+    published pair is an error.
+    """
+    if args.model and (args.sd3 or args.checkpoint):
+        raise DiceptionInputError("pass either --model DIR or --pretrained_model_path with --diception_path, not both")
+    if args.model:
+        return ModelSource(model_dir=Path(args.model))
+    if args.sd3 and args.checkpoint:
+        return ModelSource(sd3_dir=Path(args.sd3), checkpoint=Path(args.checkpoint))
+    if args.sd3 or args.checkpoint:
+        missing = "--diception_path PTH" if args.sd3 else "--pretrained_model_path SD3_DIR"
+        raise DiceptionInputError(f"the published weights need both folders; add {missing}")
+    raise DiceptionInputError(
+        "no model given; pass --model DIR (a folder from `diception convert`) or --pretrained_model_path SD3_DIR "
+        "--diception_path DICEPTION_v1.pth"
+    )
+
+
+def sampling_settings(args: argparse.Namespace) -> SamplingSettings:
+    """Apply ``--fast`` and check the numbers; unset values stay ``None`` for the model's defaults."""
+    steps, guidance = args.steps, args.guidance
+    if args.fast:
+        steps = FAST_STEPS if steps is None else steps
+        guidance = FAST_GUIDANCE if guidance is None else guidance
+    if steps is not None and steps < 1:
+        raise DiceptionInputError(f"--steps must be at least 1, got {steps}")
+    if args.batch_size < 1:
+        raise DiceptionInputError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.resolution is not None and args.resolution < 0:
+        raise DiceptionInputError(f"--processing-resolution must be >= 0, got {args.resolution}")
+    return SamplingSettings(steps, guidance, args.resolution, args.seed, args.batch_size)
+
+
+def resolve_device(name: str | None) -> torch.device:
+    """``--device`` or the best available device, checked to exist."""
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise DiceptionInputError(f"--device '{name}' is not a torch device; use cpu, cuda, cuda:1 or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DiceptionInputError("--device cuda: no CUDA device is available; use --device cpu")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise DiceptionInputError("--device mps: MPS is not available; use --device cpu")
+    return device
+
+
+def configure_progress(quiet: bool) -> None:
+    """Loading bars of diffusers/transformers off when quiet or when stderr is not a terminal."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    off = quiet or not sys.stderr.isatty()
+    for module in (diffusers_logging, transformers_logging):
+        module.disable_progress_bar() if off else module.enable_progress_bar()
+        if quiet:
+            module.set_verbosity_error()
+
+
+@contextlib.contextmanager
+def quiet_dtype_deprecation():
+    """Hide diffusers' ``torch_dtype`` FutureWarning (newer releases spell it ``dtype``; older ones need it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`torch_dtype` is deprecated", category=FutureWarning)
+        yield
+
+
+def load_pipeline(args: argparse.Namespace, prompts: Sequence[str] = ()) -> DiceptionPipeline:
+    """Load the model the flags name onto ``--device`` in ``--dtype``; ``prompts`` are cached when converting
+    from the published weights."""
+    source = resolve_model_source(args)
+    device = resolve_device(args.device)
+    dtype = DTYPES[args.dtype] if args.dtype else default_dtype(device)
+    configure_progress(args.quiet)
+    with quiet_dtype_deprecation():
+        if source.model_dir is not None:
+            pipe = DiceptionPipeline.from_pretrained(source.model_dir, torch_dtype=dtype)
+        else:
+            pipe = DiceptionPipeline.from_official(source.sd3_dir, source.checkpoint, torch_dtype=dtype,
+                                                   extra_prompts=list(prompts))  # fmt: skip
+    pipe.set_progress_bar_config(disable=True if args.quiet else None, leave=False)
+    return pipe.to(device)
+
+
+def check_prompt_available(pipe: DiceptionPipeline, prompt: str) -> None:
+    """Fail early for a prompt the model can neither look up nor encode."""
+    if prompt not in pipe.prompt_cache and not pipe.has_text_encoders:
+        raise uncached_prompt_error(prompt, pipe.prompt_cache.prompts)
