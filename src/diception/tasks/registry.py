@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DiceptionInputError
-from . import decoding
+from . import depth, instances, normals, point_seg, pose
 
 MAX_POINTS = 5  # the model always receives exactly this many point slots
 
@@ -39,9 +39,13 @@ class TaskSpec:
         prompt: the text prompt the model was trained with (``"[[image2depth]]"``).
         description: one line for help texts.
         output: what the model's RGB picture encodes, for the docs.
-        prediction_kind: how :func:`decode` reads the picture: ``"depth"``, ``"normal"``, ``"mask"`` or ``"rgb"``;
-            the CLI picks its file writers from it.
+        prediction_kind: what :attr:`decode` returns; the CLI picks its file writers from it:
+            ``"depth"`` (``(H, W)`` float32 disparity, near = 1), ``"normal"`` (``(H, W, 3)`` unit vectors),
+            ``"mask"`` (:class:`~.point_seg.MaskPrediction`), ``"instances"`` (list of
+            :class:`~.instances.Instance`) or ``"keypoints"`` (list of :class:`~.pose.PersonPose`).
         decode: RGB output ``(H, W, 3)`` in [0, 1] -> structured prediction.
+        encode: ground truth (and task-specific keywords) -> the ``(H, W, 3)`` float32 target picture in
+            [0, 1] the model is trained to produce.
         needs_category: the prompt takes a category (``[[image2semantic]] person``).
         accepts_points: the task reads point prompts.
         fast_preset_ok: one step without guidance gives near-full quality (paper, Sec. 4).
@@ -53,6 +57,7 @@ class TaskSpec:
     output: str
     prediction_kind: str
     decode: Callable[[np.ndarray], object] = field(repr=False)
+    encode: Callable[..., np.ndarray] = field(repr=False)
     needs_category: bool = False
     accepts_points: bool = False
     fast_preset_ok: bool = False
@@ -79,7 +84,8 @@ TASKS: dict[str, TaskSpec] = {
             description="monocular depth (relative disparity, near = bright)",
             output="normalised disparity, grey (3 equal channels)",
             prediction_kind="depth",
-            decode=decoding.decode_depth,
+            decode=depth.decode,
+            encode=depth.encode,
             fast_preset_ok=True,
         ),
         TaskSpec(
@@ -88,7 +94,8 @@ TASKS: dict[str, TaskSpec] = {
             description="surface normals (unit vectors)",
             output="normal vector n mapped to (n + 1) / 2",
             prediction_kind="normal",
-            decode=decoding.decode_normals,
+            decode=normals.decode,
+            encode=normals.encode,
             fast_preset_ok=True,
         ),
         TaskSpec(
@@ -96,8 +103,9 @@ TASKS: dict[str, TaskSpec] = {
             prompt="[[image2pose]]",
             description="human pose (skeleton drawing, keypoints in pure red)",
             output="COCO skeletons on black, keypoints as red discs",
-            prediction_kind="rgb",
-            decode=decoding.decode_rgb,
+            prediction_kind="keypoints",
+            decode=pose.decode,
+            encode=pose.encode,
         ),
         TaskSpec(
             name="segmentation",
@@ -105,7 +113,8 @@ TASKS: dict[str, TaskSpec] = {
             description="point-prompted segmentation (1-5 points on one object)",
             output="white mask on black",
             prediction_kind="mask",
-            decode=decoding.decode_mask,
+            decode=point_seg.decode,
+            encode=point_seg.encode,
             accepts_points=True,
         ),
         TaskSpec(
@@ -113,8 +122,9 @@ TASKS: dict[str, TaskSpec] = {
             prompt="[[image2semantic]]",
             description="instances of one category, e.g. person",
             output="each instance of the category in a random colour on black",
-            prediction_kind="rgb",
-            decode=decoding.decode_rgb,
+            prediction_kind="instances",
+            decode=instances.decode,
+            encode=instances.encode,
             needs_category=True,
         ),
         TaskSpec(
@@ -122,8 +132,9 @@ TASKS: dict[str, TaskSpec] = {
             prompt="[[image2entity]]",
             description="entity segmentation (every object, class-agnostic)",
             output="each entity in a random colour on black",
-            prediction_kind="rgb",
-            decode=decoding.decode_rgb,
+            prediction_kind="instances",
+            decode=instances.decode,
+            encode=instances.encode,
         ),
     )
 }
@@ -141,9 +152,7 @@ def get(name: str) -> TaskSpec:
     try:
         return TASKS[name]
     except KeyError:
-        raise DiceptionInputError(
-            f"unknown task '{name}'; choose one of: {', '.join(TASKS)}"
-        ) from None
+        raise DiceptionInputError(f"unknown task '{name}'; choose one of: {', '.join(TASKS)}") from None
 
 
 def cached_prompt_set() -> list[str]:

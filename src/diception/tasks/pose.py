@@ -1,0 +1,325 @@
+"""Pose codec: COCO-17 keypoints <-> skeletons drawn on black, limbs in colours, keypoints as red discs.
+
+Drawing: every limb of the 19 COCO limbs whose two keypoints are labelled (``v > 0``) is a line of its own
+colour, ``limb_width`` pixels wide; then every labelled keypoint is a pure red (255, 0, 0) disc of radius
+``disc_radius``, drawn last so that no limb hides it. Both sizes scale with the picture's shorter side
+(:func:`limb_width`, :func:`disc_radius`).
+
+Limb colours (:data:`LIMB_COLOURS`) are the 3-level RGB grid {0, 128, 255}^3 without black, red, mid-grey and
+the five grid colours next to black or red: exactly 19 colours, any two at least 0.5 apart (RGB in [0, 1]),
+each at least 0.7 from red and from black. The blend of red with black, yellow, magenta or cyan is one of the
+left-out colours, so a keypoint's blurred rim is not read as a limb. As each limb has its own colour and two
+limbs share at most one keypoint, the limbs meeting a disc name its keypoint; a keypoint with one limb (a
+wrist, an ankle, or a partly labelled person) is named by the keypoint at the limb's other end.
+
+Decoding: (1) optionally undo a per-channel gain and offset, fitted against the known colours; (2) red discs
+are connected components of near-red pixels; (3) two discs are joined by limb L when both see colour L in a
+ring around them and colour L covers the segment between them; (4) each connected group of joined discs is a
+person, and keypoint ids spread from a disc whose limbs name it, along the limbs.
+
+Limits: a keypoint with no labelled neighbour has no limb and cannot be named, so it is dropped; discs that
+overlap (keypoints closer than about two disc radii) merge into one; a person whose only limb joins two
+keypoints is oriented by a guess (left of a left/right pair at the larger x, an eye above the nose, otherwise
+the lower COCO index higher up), and its keypoint scores are halved; a person whose labelled keypoints form
+groups with no limb between them comes back as one person per group; a disc cut by the picture's border pulls
+its keypoint inwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import DiceptionInputError
+from .palette import nearest_colour
+
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee",
+    "left_ankle", "right_ankle",
+)  # fmt: skip
+NUM_KEYPOINTS = len(KEYPOINT_NAMES)
+
+# The 19 COCO limbs (COCO's ``skeleton``, 0-based), and the colour of each (uint8 RGB).
+SKELETON: tuple[tuple[int, int], ...] = (
+    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
+    (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+)  # fmt: skip
+LIMB_COLOURS = np.array([
+    (0, 0, 255), (0, 128, 128), (0, 128, 255), (0, 255, 0), (0, 255, 128), (0, 255, 255), (128, 0, 128),
+    (128, 0, 255), (128, 128, 0), (128, 128, 255), (128, 255, 0), (128, 255, 128), (128, 255, 255),
+    (255, 0, 255), (255, 128, 128), (255, 128, 255), (255, 255, 0), (255, 255, 128), (255, 255, 255),
+], dtype=np.uint8)  # fmt: skip
+KEYPOINT_COLOUR = (255, 0, 0)
+_LEFT_RIGHT_LIMBS = {(1, 2), (5, 6), (11, 12)}  # limbs joining a left keypoint to its right twin
+
+LIMB_WIDTH_FRACTION = 1 / 64  # limb width as a share of the shorter image side (4 px at 256, 8 px at 512)
+DISC_RADIUS_FRACTION = 1 / 48  # keypoint disc radius as a share of the shorter side (5 px at 256, 11 at 512)
+
+
+def limb_width(image_size: tuple[int, int]) -> int:
+    """Limb width in pixels for an image of ``(height, width)``: ``max(3, round(min side / 64))``."""
+    return max(3, round(LIMB_WIDTH_FRACTION * min(image_size)))
+
+
+def disc_radius(image_size: tuple[int, int]) -> int:
+    """Keypoint disc radius in pixels for ``(height, width)``: ``max(4, round(min side / 48))``."""
+    return max(4, round(DISC_RADIUS_FRACTION * min(image_size)))
+
+
+@dataclass(frozen=True)
+class PoseDecodeParams:
+    """Thresholds of :func:`decode`; colours and distances in RGB units of [0, 1]."""
+
+    calibrate: bool = True  # fit and undo a per-channel gain/offset against the known colours first
+    calibration_tolerance: float = 0.3  # pixels this close to a known colour anchor the calibration
+    red_tolerance: float = 0.3  # keypoint pixels: nearest known colour is red, at most this far
+    limb_tolerance: float = 0.3  # limb pixels: nearest known colour is this limb's, at most this far
+    min_disc_fraction: float = 0.25  # discs smaller than this share of a drawn disc are noise
+    min_ring_pixels: int = 2  # a disc "sees" a limb colour with at least this many ring pixels of it
+    min_coverage: float = 0.6  # share of the segment between two discs the limb colour must cover
+
+
+@dataclass
+class PersonPose:
+    """One decoded person.
+
+    Attributes:
+        keypoints: ``(17, 4)`` float32 rows ``(x, y, visibility, score)`` in COCO-17 order; x is the column
+            and y the row in pixels; visibility 2 where found, 0 (and zeros) where not.
+        score: confidence in [0, 1]: mean keypoint score times mean limb coverage.
+    """
+
+    keypoints: np.ndarray = field(repr=False)
+    score: float
+
+    @property
+    def num_keypoints(self) -> int:
+        """How many keypoints were found."""
+        return int(np.count_nonzero(self.keypoints[:, 2] > 0))
+
+
+def _check_size(image_size: Sequence[int]) -> tuple[int, int]:
+    if len(image_size) != 2 or min(image_size) < 1:
+        raise DiceptionInputError(f"image_size must be (height, width) in pixels, got {tuple(image_size)}")
+    return int(image_size[0]), int(image_size[1])
+
+
+def _paint_capsule(canvas: np.ndarray, p: np.ndarray, q: np.ndarray, radius: float, colour: np.ndarray) -> None:
+    """Paint the pixels within ``radius`` of segment ``p``-``q`` (``(x, y)``, pixel centres at integers)."""
+    h, w, _ = canvas.shape
+    x0, x1 = int(np.floor(min(p[0], q[0]) - radius)), int(np.ceil(max(p[0], q[0]) + radius))
+    y0, y1 = int(np.floor(min(p[1], q[1]) - radius)), int(np.ceil(max(p[1], q[1]) + radius))
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w - 1), min(y1, h - 1)
+    if x0 > x1 or y0 > y1:
+        return
+    ys, xs = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
+    v = q - p
+    t = np.clip(((xs - p[0]) * v[0] + (ys - p[1]) * v[1]) / max(float(v @ v), 1e-12), 0.0, 1.0)
+    inside = (xs - p[0] - t * v[0]) ** 2 + (ys - p[1] - t * v[1]) ** 2 <= radius**2
+    canvas[y0 : y1 + 1, x0 : x1 + 1][inside] = colour
+
+
+def encode(persons: Sequence[np.ndarray], image_size: tuple[int, int]) -> np.ndarray:
+    """Target picture ``(H, W, 3)`` float32: the persons' skeletons on black.
+
+    Args:
+        persons: one ``(17, 3)`` array of ``(x, y, visibility)`` per person, COCO-17 order and visibility
+            codes (0 not labelled, 1 labelled but hidden, 2 visible); only keypoints with ``v > 0`` are drawn.
+        image_size: ``(height, width)`` of the picture.
+    """
+    h, w = _check_size(image_size)
+    kps = [np.asarray(k, dtype=np.float64) for k in persons]
+    for i, k in enumerate(kps):
+        if k.shape != (NUM_KEYPOINTS, 3):
+            raise DiceptionInputError(f"person {i} has keypoints of shape {k.shape}; expected (17, 3)")
+    canvas = np.zeros((h, w, 3), dtype=np.float32)
+    half_width = limb_width((h, w)) / 2
+    for k in kps:
+        for limb, (a, b) in enumerate(SKELETON):
+            if k[a, 2] > 0 and k[b, 2] > 0:
+                _paint_capsule(canvas, k[a, :2], k[b, :2], half_width, LIMB_COLOURS[limb] / 255.0)
+    red = np.asarray(KEYPOINT_COLOUR, dtype=np.float32) / 255.0
+    r = disc_radius((h, w))
+    for k in kps:
+        for x, y, v in k:
+            if v > 0:
+                _paint_capsule(canvas, np.array([x, y]), np.array([x, y]), r, red)
+    return canvas
+
+
+def _reference_colours() -> np.ndarray:
+    """Black, red, then the 19 limb colours, ``(21, 3)`` in [0, 1]."""
+    return np.concatenate([[[0, 0, 0], KEYPOINT_COLOUR], LIMB_COLOURS]).astype(np.float32) / 255.0
+
+
+def _calibrate(pixels: np.ndarray, refs: np.ndarray, tolerance: float, iterations: int = 3) -> np.ndarray:
+    """Undo a per-channel ``gain * colour + offset``, fitted by least squares between (a sample of) the pixels
+    and their nearest known colours."""
+    sample = pixels[:: max(1, len(pixels) // 20000)]
+    gain, offset = np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
+    for _ in range(iterations):
+        idx, dist = nearest_colour((sample - offset) / gain, refs)
+        ok = dist < tolerance
+        if ok.sum() < 16:
+            break
+        for c in range(3):
+            x, y = refs[idx[ok], c], sample[ok, c]
+            if x.std() > 1e-3:
+                g, o = np.polyfit(x, y, 1)
+                gain[c], offset[c] = np.clip(g, 0.5, 2.0), np.clip(o, -0.2, 0.2)
+    return (pixels - offset) / gain
+
+
+def _ring_limbs(disc: np.ndarray, limbs: np.ndarray, width: int, min_pixels: int) -> set[int]:
+    """Limb colours seen in a ``width``-pixel ring around a disc (both cropped to the same window)."""
+    ring = ndimage.binary_dilation(disc, iterations=width) & ~disc
+    counts = np.bincount(limbs[ring & (limbs >= 0)], minlength=len(SKELETON))
+    return {int(i) for i in np.nonzero(counts >= min_pixels)[0]}
+
+
+def _coverage(
+    p: np.ndarray, q: np.ndarray, r_p: np.ndarray, r_q: np.ndarray, covered: np.ndarray, samples: int = 16
+) -> np.ndarray:
+    """For each pair of discs (centres ``p``, ``q`` ``(N, 2)``, radii ``(N,)``), the share of ``samples``
+    points on the segment between the two discs' edges where ``covered`` is true; discs that overlap are
+    checked at the middle of their overlap."""
+    v = q - p
+    length = np.maximum(np.linalg.norm(v, axis=1), 1e-6)
+    start, stop = r_p / length, 1.0 - r_q / length
+    middle = (start + stop) / 2
+    start, stop = np.minimum(start, middle), np.maximum(stop, middle)
+    t = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, samples)[None]  # (N, samples)
+    pts = np.rint(p[:, None, :] + t[..., None] * v[:, None, :]).astype(int)
+    h, w = covered.shape
+    return covered[np.clip(pts[..., 1], 0, h - 1), np.clip(pts[..., 0], 0, w - 1)].mean(axis=1)
+
+
+def _orient_guess(limb: int, i: int, j: int, centres: np.ndarray) -> tuple[int, int]:
+    """Keypoint ids of discs ``i`` and ``j`` joined only by ``limb`` (see the module doc's limits)."""
+    a, b = sorted(SKELETON[limb])
+    if (a, b) in _LEFT_RIGHT_LIMBS:  # a person facing the camera has its left side at larger x
+        first_is_a = centres[i, 0] >= centres[j, 0]
+    else:  # the upper keypoint: the eye above the nose, else the lower COCO index
+        upper = b if a == 0 else a
+        first_is_upper = centres[i, 1] <= centres[j, 1]
+        first_is_a = first_is_upper == (upper == a)
+    return (a, b) if first_is_a else (b, a)
+
+
+def decode(rgb: np.ndarray, params: PoseDecodeParams | None = None) -> list[PersonPose]:
+    """Persons found in a skeleton picture ``(H, W, 3)``, best first (see the module doc)."""
+    p = params or PoseDecodeParams()
+    rgb = np.asarray(rgb, dtype=np.float32)
+    if rgb.ndim != 3 or rgb.shape[-1] != 3:
+        raise DiceptionInputError(f"rgb must be an (H, W, 3) array, got shape {rgb.shape}")
+    h, w, _ = rgb.shape
+    refs = _reference_colours()
+    pixels = np.clip(rgb.reshape(-1, 3), 0.0, 1.0)
+    if p.calibrate:
+        pixels = _calibrate(pixels, refs, p.calibration_tolerance)
+    idx, dist = nearest_colour(pixels, refs)
+    idx, dist = idx.reshape(h, w), dist.reshape(h, w)
+    red = (idx == 1) & (dist < p.red_tolerance)
+    limbs = np.where((idx >= 2) & (dist < p.limb_tolerance), idx - 2, -1)
+
+    # 1. keypoint discs
+    r_draw = disc_radius((h, w))
+    labels, _ = ndimage.label(red, structure=np.ones((3, 3)))
+    ring = limb_width((h, w)) + 1
+    centres, radii, scores, seen = [], [], [], []
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        win = tuple(slice(max(s.start - ring, 0), s.stop + ring) for s in sl)  # the disc and its ring
+        disc = labels[win] == k
+        area = int(disc.sum())
+        if area < p.min_disc_fraction * np.pi * r_draw**2:
+            continue
+        ys, xs = np.nonzero(disc)
+        centres.append((xs.mean() + win[1].start, ys.mean() + win[0].start))
+        radii.append(np.sqrt(area / np.pi))
+        redness = np.clip(1.0 - dist[win][disc] / p.red_tolerance, 0.0, 1.0).mean()
+        scores.append(float(redness * min(1.0, area / (np.pi * r_draw**2))))
+        seen.append(_ring_limbs(disc, limbs[win], ring, p.min_ring_pixels))
+    centres_arr = np.array(centres, dtype=np.float64).reshape(-1, 2)
+    radii_arr = np.array(radii, dtype=np.float64)
+
+    # 2. limbs: pairs of discs that both see a limb colour, joined by that colour
+    edges: list[tuple[float, int, int, int]] = []  # (coverage, disc i, disc j, limb)
+    for limb in range(len(SKELETON)):
+        touching = [i for i, s in enumerate(seen) if limb in s]
+        if len(touching) < 2:
+            continue
+        covered = ndimage.binary_dilation(limbs == limb, structure=np.ones((3, 3)))
+        i_idx, j_idx = np.triu_indices(len(touching), k=1)
+        i_idx, j_idx = np.asarray(touching)[i_idx], np.asarray(touching)[j_idx]
+        cov = _coverage(centres_arr[i_idx], centres_arr[j_idx], radii_arr[i_idx], radii_arr[j_idx], covered)
+        pairs = [(float(c), int(i), int(j)) for c, i, j in zip(cov, i_idx, j_idx) if c >= p.min_coverage]
+        used: set[int] = set()
+        for cov, i, j in sorted(pairs, reverse=True):  # each disc has at most one limb of each kind
+            if i not in used and j not in used:
+                used |= {i, j}
+                edges.append((cov, i, j, limb))
+    adjacency: dict[int, list[tuple[float, int, int]]] = {}
+    for cov, i, j, limb in edges:
+        adjacency.setdefault(i, []).append((cov, j, limb))
+        adjacency.setdefault(j, []).append((cov, i, limb))
+    candidates = {i: set.intersection(*(set(SKELETON[limb]) for _, _, limb in adj)) for i, adj in adjacency.items()}
+
+    # 3. persons: spread keypoint ids along the limbs from a disc its limbs name
+    unvisited = set(adjacency)
+    persons = []
+    while unvisited:
+        named = [i for i in unvisited if len(candidates[i]) == 1]
+        if named:
+            seed = max(named, key=lambda i: (len(adjacency[i]), -i))
+            seed_id, guessed = next(iter(candidates[seed])), False
+        else:
+            seed = min(unvisited)
+            _, other, limb = max(adjacency[seed])  # its best limb orients it
+            seed_id, guessed = _orient_guess(limb, seed, other, centres_arr)[0], True
+        person, coverages, queue = {seed_id: seed}, [], [(seed, seed_id)]
+        unvisited.discard(seed)
+        while queue:
+            i, ki = queue.pop(0)
+            for cov, j, limb in sorted(adjacency[i], reverse=True):
+                a, b = SKELETON[limb]
+                if j not in unvisited or ki not in (a, b):
+                    continue
+                kj = b if ki == a else a
+                if kj in person:
+                    continue
+                person[kj] = j
+                coverages.append(cov)
+                unvisited.discard(j)
+                queue.append((j, kj))
+        if len(person) < 2:
+            continue  # its limbs were claimed by others: it cannot be named
+        keypoints = np.zeros((NUM_KEYPOINTS, 4), dtype=np.float32)
+        for kp, disc in person.items():
+            score = scores[disc] * (0.5 if guessed else 1.0)
+            keypoints[kp] = (*centres_arr[disc], 2.0, score)
+        found = keypoints[:, 2] > 0
+        persons.append(PersonPose(keypoints, float(keypoints[found, 3].mean() * np.mean(coverages))))
+    persons.sort(key=lambda person: -person.score)
+    return persons
+
+
+def to_coco_results(persons: Sequence[PersonPose], image_id: int, category_id: int = 1) -> list[dict]:
+    """COCO keypoint-results entries: ``keypoints`` is ``[x, y, score] * 17`` (0s where not found)."""
+    results = []
+    for person in persons:
+        kp = person.keypoints[:, [0, 1, 3]].astype(float)
+        results.append(
+            {
+                "image_id": int(image_id),
+                "category_id": int(category_id),
+                "keypoints": [round(v, 2) for v in kp.ravel().tolist()],
+                "score": float(person.score),
+            }
+        )
+    return results
