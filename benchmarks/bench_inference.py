@@ -122,8 +122,10 @@ def main() -> int:
     print(f"{'path':16} {'load s':>7} {'1 step s/img':>13} {'28+CFG s/img':>13} {'peak RSS MB':>12} {'CUDA MB':>8}")
     for r in rows:
         s = r["seconds_per_image"]
-        print(f"{r['path']:16} {r['load_s']:>7.2f} {s['fast_1_step']:>13.3f} {s['default_28_steps_cfg']:>13.3f} "
-              f"{r['peak_rss_mb']:>12.0f} {r.get('peak_cuda_mb', float('nan')):>8.0f}")
+        print(
+            f"{r['path']:16} {r['load_s']:>7.2f} {s['fast_1_step']:>13.3f} {s['default_28_steps_cfg']:>13.3f} "
+            f"{r['peak_rss_mb']:>12.0f} {r.get('peak_cuda_mb', float('nan')):>8.0f}"
+        )
     print(f"wrote {out}")
     return 0
 

@@ -58,9 +58,12 @@ def main() -> int:
     parser.add_argument("--cache", default=".cache", help="where the fixture model is materialised")
     parser.add_argument("--out", default="outputs/demo")
     parser.add_argument("--resolution", type=int, default=256, help="processing resolution")
-    parser.add_argument("--full-sampling", action="store_true",
-                        help="the model's default sampling for every task (the fixture model defaults to --fast: "
-                        "its random weights give noise either way, and 28 steps with CFG take minutes on a CPU)")
+    parser.add_argument(
+        "--full-sampling",
+        action="store_true",
+        help="the model's default sampling for every task (the fixture model defaults to --fast: "
+        "its random weights give noise either way, and 28 steps with CFG take minutes on a CPU)",
+    )
     args = parser.parse_args()
 
     start = time.perf_counter()

@@ -1,9 +1,9 @@
 """DICEPTION: one diffusion model (SD3 MMDiT) as a generalist perception system.
 
-    from diception import DiceptionPipeline
-    pipe = DiceptionPipeline.from_pretrained("path/to/diception-model")
-    out = pipe("photo.jpg", task="depth")
-    out.prediction[0]  # (H, W) relative disparity in [0, 1]
+from diception import DiceptionPipeline
+pipe = DiceptionPipeline.from_pretrained("path/to/diception-model")
+out = pipe("photo.jpg", task="depth")
+out.prediction[0]  # (H, W) relative disparity in [0, 1]
 """
 
 from .errors import DiceptionInputError

@@ -12,6 +12,11 @@ depth    ``_16bit.png``           uint16 PNG, disparity * 65535
 depth    ``_color.png``           the disparity through matplotlib's Spectral colour map
 normal   ``.npy``                 float32 ``(H, W, 3)`` unit normals
 mask     ``_mask.png``            8-bit PNG, 0 or 255
+mask     ``_masks.json``          the mask as a one-entry list in COCO results format (RLE, area, bbox, score)
+instances ``_output.png``         the model's RGB picture
+instances ``_masks.json``         every decoded instance in COCO results format (RLE, area, bbox, score)
+keypoints ``_output.png``         the model's RGB picture
+keypoints ``_keypoints.json``     every decoded person in COCO keypoint-results format
 rgb      ``_output.png``          the model's RGB picture (also every kind without its own entry)
 ======== ======================== =====================================================================
 
@@ -22,6 +27,7 @@ temporary name in its directory and renamed into place, so a file either exists 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -30,8 +36,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pycocotools.mask as mask_utils
 from PIL import Image
 
+from .tasks import pose
+from .tasks.point_seg import mask_to_rle
 from .tasks.registry import TaskSpec
 
 DEPTH_COLORMAP = "Spectral"  # the published script's colour map for depth
@@ -48,12 +57,14 @@ class Prediction:
         picture: the model's RGB output at input size, float32 ``(H, W, 3)`` in [0, 1].
         value: the task's decoded prediction (``DiceptionOutput.prediction[i]``).
         task: the task that produced it.
+        image_id: what the COCO results files call the image (default: the input file's stem).
     """
 
     image: np.ndarray
     picture: np.ndarray
     value: object
     task: TaskSpec
+    image_id: str | int | None = None
 
 
 Writer = Callable[[Prediction, BinaryIO], None]
@@ -115,6 +126,41 @@ def write_mask_png(prediction: Prediction, stream: BinaryIO) -> None:
     _png(np.where(np.asarray(prediction.value, dtype=bool), 255, 0).astype(np.uint8), stream)
 
 
+def _json(entries: list[dict], stream: BinaryIO) -> None:
+    stream.write((json.dumps(entries, indent=1) + "\n").encode("utf-8"))
+
+
+def coco_mask_entries(prediction: Prediction) -> list[dict]:
+    """COCO segmentation-results entries of a ``mask`` or ``instances`` prediction (category 1)."""
+    items = prediction.value if isinstance(prediction.value, list) else [prediction.value]
+    entries = []
+    for item in items:
+        rle = item.rle if hasattr(item, "rle") else mask_to_rle(np.asarray(item, dtype=bool))
+        coco_rle = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+        entries.append(
+            {
+                "image_id": prediction.image_id,
+                "category_id": 1,
+                "segmentation": rle,
+                "area": float(mask_utils.area(coco_rle)),
+                "bbox": [float(v) for v in mask_utils.toBbox(coco_rle)],
+                "score": float(getattr(item, "score", 1.0)),
+            }
+        )
+    return entries
+
+
+def write_masks_json(prediction: Prediction, stream: BinaryIO) -> None:
+    """Masks as COCO segmentation results (RLE ``counts`` as text), one entry per mask or instance."""
+    _json(coco_mask_entries(prediction), stream)
+
+
+def write_keypoints_json(prediction: Prediction, stream: BinaryIO) -> None:
+    """Decoded persons as COCO keypoint results (``[x, y, score] * 17`` per person, category 1)."""
+    entries = pose.to_coco_results(prediction.value, image_id=0)
+    _json([{**entry, "image_id": prediction.image_id} for entry in entries], stream)
+
+
 def write_rgb_png(prediction: Prediction, stream: BinaryIO) -> None:
     """The model's RGB picture as an 8-bit PNG."""
     _png(_to_uint8(prediction.picture), stream)
@@ -139,10 +185,12 @@ def write_published_npy(prediction: Prediction, stream: BinaryIO) -> None:
 KIND_FILES: dict[str, tuple[tuple[str, Writer], ...]] = {
     "depth": ((".npy", write_float32_npy), ("_16bit.png", write_depth_16bit), ("_color.png", write_depth_color)),
     "normal": ((".npy", write_float32_npy),),
-    "mask": (("_mask.png", write_mask_png),),
+    "mask": (("_mask.png", write_mask_png), ("_masks.json", write_masks_json)),
+    "instances": (("_output.png", write_rgb_png), ("_masks.json", write_masks_json)),
+    "keypoints": (("_output.png", write_rgb_png), ("_keypoints.json", write_keypoints_json)),
     "rgb": (("_output.png", write_rgb_png),),
 }
-FALLBACK_KIND = "rgb"  # kinds with no entry above (e.g. "instances", "keypoints" for now) write the picture
+FALLBACK_KIND = "rgb"  # a kind with no entry above writes the picture
 
 
 def with_suffix(base: Path, suffix: str) -> Path:

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from data_files import write_image
+from .data_files import write_image
 from PIL import Image
 
 from diception.data.dense_folder import iter_dense_folder, load_normals

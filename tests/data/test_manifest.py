@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from data_files import box, compressed_rle, write_image, write_json, write_sa1b
+from .data_files import box, compressed_rle, write_image, write_json, write_sa1b
 from PIL import Image
 
 from diception.data.manifest import iter_manifest, read_manifest

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from data_files import write_json, write_sa1b
+from .data_files import write_json, write_sa1b
 
 from diception.data.sa1b import iter_sa1b
 from diception.errors import DiceptionInputError

@@ -86,8 +86,10 @@ def test_prompt_embeddings_cached_and_encoded(case, official_pipe, pipe, golden,
 
     meta = {c["name"]: c for c in json.loads((fixture_source / "golden_meta.json").read_text())["cases"]}
     prompts = meta[case]["prompts"]
-    components = {n: getattr(official_pipe, n) for n in ("tokenizer", "tokenizer_2", "tokenizer_3",
-                                                          "text_encoder", "text_encoder_2", "text_encoder_3")}
+    components = {
+        n: getattr(official_pipe, n)
+        for n in ("tokenizer", "tokenizer_2", "tokenizer_3", "text_encoder", "text_encoder_2", "text_encoder_3")
+    }
     for embeds, pooled in (pipe.prompt_cache.lookup(prompts), encode_with_text_encoders(components, prompts)):
         torch.testing.assert_close(embeds, golden[f"{case}.prompt_embeds"], atol=ATOL, rtol=ATOL)
         torch.testing.assert_close(pooled, golden[f"{case}.pooled_prompt_embeds"], atol=ATOL, rtol=ATOL)

@@ -50,7 +50,8 @@ def test_predictions_have_the_documented_structure(pipe):
     np.testing.assert_allclose(depth, out.images[0].mean(-1), atol=1e-6)
     assert normals.shape == (48, 80, 3)
     np.testing.assert_allclose(np.linalg.norm(normals, axis=-1), 1.0, atol=1e-5)
-    assert mask.shape == (48, 80) and mask.dtype == bool
+    assert mask.mask.shape == (48, 80) and mask.mask.dtype == bool
+    assert 0.0 <= mask.score <= 1.0 and mask.rle["size"] == [48, 80]
 
 
 def test_batch_with_mixed_tasks_equals_single_runs(pipe):
@@ -139,8 +140,10 @@ def test_point_order_config_swaps_the_coordinates(model_dir):
     request = xy._requests(1, "segmentation", None, None, [[(16, 8)]], [(32, 64)])  # x/W = 0.25, y/H = 0.25
     swapped = xy._requests(1, "segmentation", None, None, [[(8, 16)]], [(32, 64)])  # x/W = 0.125, y/H = 0.5
     with torch.no_grad():
-        torch.testing.assert_close(yx.encode_points(request), xy.encode_points(
-            [type(request[0])(request[0].task, request[0].prompt, ((0.25, 0.25),))]))
+        torch.testing.assert_close(
+            yx.encode_points(request),
+            xy.encode_points([type(request[0])(request[0].task, request[0].prompt, ((0.25, 0.25),))]),
+        )
         assert not torch.allclose(xy.encode_points(request), xy.encode_points(swapped))
 
 

@@ -131,6 +131,8 @@ def _run_batch(pipe, loaded: list[tuple[Job, np.ndarray]], settings: SamplingSet
         return
     for i, (job, image) in enumerate(loaded):
         picture = np.asarray(out.images[i], dtype=np.float32)
-        write_files(Prediction(image=image, picture=picture, value=out.prediction[i], task=job.task), job.files)
+        prediction = Prediction(image=image, picture=picture, value=out.prediction[i], task=job.task,
+                                image_id=job.image.stem)  # fmt: skip
+        write_files(prediction, job.files)
         summary.done += 1
         bar.update(1)

@@ -264,9 +264,7 @@ class DiceptionPipeline(DiffusionPipeline):
         target = size if resolution == 0 else (resolution, resolution)
         if target[0] % multiple or target[1] % multiple:
             fix = "resize the image" if resolution == 0 else f"use a multiple of {multiple}"
-            raise DiceptionInputError(
-                f"processing size {target[1]}x{target[0]} is not a multiple of {multiple}; {fix}"
-            )
+            raise DiceptionInputError(f"processing size {target[1]}x{target[0]} is not a multiple of {multiple}; {fix}")
         limit = self.transformer.config.pos_embed_max_size * multiple
         if max(target) > limit:
             raise DiceptionInputError(
@@ -424,7 +422,8 @@ class DiceptionPipeline(DiffusionPipeline):
         same_size = len({a.shape for a in arrays}) == 1
         if output_type == "pt":
             images = torch.stack(pictures) if same_size else pictures
-            prediction = [torch.from_numpy(np.ascontiguousarray(p)) for p in prediction]
+            prediction = [torch.from_numpy(np.ascontiguousarray(p)) if isinstance(p, np.ndarray) else p
+                          for p in prediction]  # fmt: skip
         elif output_type == "pil":
             images = [PIL.Image.fromarray((a * 255).round().astype(np.uint8)) for a in arrays]
         else:

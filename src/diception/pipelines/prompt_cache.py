@@ -85,7 +85,7 @@ def uncached_prompt_error(prompt: str, available: Sequence[str]) -> DiceptionInp
     return DiceptionInputError(
         f"prompt '{prompt}' is not in the model's prompt cache and no text encoders are loaded; cached prompts: "
         f"{', '.join(shown)}{more}. Add it with `diception convert --sd3 SD3_DIR --checkpoint PTH --out DIR "
-        f"--add-prompt \"{prompt}\"` or keep the encoders with `--with-text-encoders`"
+        f'--add-prompt "{prompt}"` or keep the encoders with `--with-text-encoders`'
     )
 
 
