@@ -228,3 +228,43 @@ def write_files(prediction: Prediction, files: list[OutputFile]) -> None:
     """Write every file of ``files`` for ``prediction``, each atomically."""
     for file in files:
         write_atomically(file.path, lambda stream, w=file.write: w(prediction, stream))
+
+
+def read_prediction(kind: str, base: Path):
+    """Read back what :data:`KIND_FILES` wrote for ``kind`` at ``base`` (for scoring saved predictions).
+
+    Returns the structure the task's decoder returns: depth ``(H, W)``, normals ``(H, W, 3)``, a
+    :class:`~diception.tasks.point_seg.MaskPrediction`, a list of :class:`~diception.tasks.instances.Instance`
+    or a list of :class:`~diception.tasks.pose.PersonPose`.
+    """
+    from .tasks.instances import Instance
+    from .tasks.point_seg import MaskPrediction
+
+    def need(suffix: str) -> Path:
+        path = with_suffix(base, suffix)
+        if not path.is_file():
+            raise FileNotFoundError(f"no prediction file '{path}'")
+        return path
+
+    if kind in ("depth", "normal"):
+        return np.load(need(".npy")).astype(np.float32)
+    if kind in ("mask", "instances"):
+        entries = json.loads(need("_masks.json").read_text())
+        items = []
+        for entry in entries:
+            rle = entry["segmentation"]
+            mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")}).astype(bool)
+            if kind == "mask":
+                return MaskPrediction(mask=mask, score=float(entry["score"]), rle=rle)
+            items.append(Instance(mask=mask, rle=rle, area=int(entry["area"]), bbox=tuple(entry["bbox"]),
+                                  score=float(entry["score"]), colour=(0.0, 0.0, 0.0)))  # fmt: skip
+        return items
+    if kind == "keypoints":
+        persons = []
+        for entry in json.loads(need("_keypoints.json").read_text()):
+            xys = np.asarray(entry["keypoints"], dtype=np.float32).reshape(17, 3)
+            visibility = np.where(xys[:, 2] > 0, 2.0, 0.0).astype(np.float32)
+            keypoints = np.stack([xys[:, 0], xys[:, 1], visibility, xys[:, 2]], axis=1)
+            persons.append(pose.PersonPose(keypoints=keypoints, score=float(entry["score"])))
+        return persons
+    raise ValueError(f"no reader for prediction kind '{kind}'")

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from .data_files import box, compressed_rle, uncompressed_rle, write_image, write_json
 
 from diception.data.coco import iter_coco_entity, iter_coco_pose, iter_coco_semantic, load_coco
 from diception.errors import DiceptionInputError
+
+from .data_files import box, compressed_rle, uncompressed_rle, write_image, write_json
 
 H, W = 10, 12
 

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
-from .data_files import write_image
 from PIL import Image
 
 from diception.data.dense_folder import iter_dense_folder, load_normals
 from diception.errors import DiceptionInputError
+
+from .data_files import write_image
 
 H, W = 4, 5
 

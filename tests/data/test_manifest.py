@@ -3,11 +3,12 @@ import json
 
 import numpy as np
 import pytest
-from .data_files import box, compressed_rle, write_image, write_json, write_sa1b
 from PIL import Image
 
 from diception.data.manifest import iter_manifest, read_manifest
 from diception.errors import DiceptionInputError
+
+from .data_files import box, compressed_rle, write_image, write_json, write_sa1b
 
 H, W = 6, 8
 

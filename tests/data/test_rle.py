@@ -2,10 +2,11 @@ import base64
 
 import numpy as np
 import pytest
-from .data_files import box, compressed_rle, uncompressed_rle
 
 from diception.data.rle import decode_published_rle, decode_segmentation, encode_mask
 from diception.errors import DiceptionInputError
+
+from .data_files import box, compressed_rle, uncompressed_rle
 
 
 def test_three_encodings_decode_to_the_same_mask():

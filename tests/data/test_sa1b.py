@@ -2,10 +2,11 @@ import json
 
 import numpy as np
 import pytest
-from .data_files import write_json, write_sa1b
 
 from diception.data.sa1b import iter_sa1b
 from diception.errors import DiceptionInputError
+
+from .data_files import write_json, write_sa1b
 
 
 def test_one_sample_per_mask_with_point_coords(tmp_path):

@@ -14,9 +14,10 @@ from typing import NoReturn
 from ..errors import DiceptionInputError
 from .batch import BatchCommand
 from .convert import ConvertCommand
+from .evaluate import EvalCommand
 from .predict import PredictCommand
 
-COMMANDS = (PredictCommand, BatchCommand, ConvertCommand)
+COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand)
 USER_ERROR, INTERRUPTED = 2, 130
 
 

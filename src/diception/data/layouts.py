@@ -1,0 +1,71 @@
+"""Pick the reader for a dataset path: a depth/normal folder, SA-1B jsons, a COCO json or a manifest."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import DiceptionInputError
+from .coco import iter_coco_entity, iter_coco_pose, iter_coco_semantic
+from .dense_folder import iter_dense_folder
+from .manifest import iter_manifest
+from .sa1b import iter_sa1b
+from .sample import Sample
+
+LAYOUTS = ("auto", "dense", "sa1b", "coco", "manifest")
+
+
+def detect_layout(path: Path) -> str:
+    """``dense`` (a folder with ``rgb/``), ``sa1b`` (a folder of ``sa_*.json``), ``coco`` (a json with ``images``
+    and ``annotations``) or ``manifest`` (a published JSON list or JSON Lines)."""
+    if path.is_dir():
+        if (path / "rgb").is_dir():
+            return "dense"
+        if any(path.glob("*.json")):
+            return "sa1b"
+        raise DiceptionInputError(f"'{path}' holds neither rgb/ (depth/normal layout) nor SA-1B *.json files")
+    if not path.is_file():
+        raise DiceptionInputError(f"dataset '{path}' does not exist")
+    if path.suffix == ".json":
+        with path.open() as stream:
+            head = stream.read(1 << 16).lstrip()
+        if head.startswith("{") and '"images"' in head:
+            return "coco"
+    return "manifest"
+
+
+def iter_dataset(
+    path: str | Path,
+    task: str,
+    layout: str = "auto",
+    images: str | Path | None = None,
+    depth_scale: float | None = None,
+    limit: int | None = None,
+) -> Iterator[Sample]:
+    """Samples of ``task`` from ``path`` (at most ``limit``), with the reader its layout needs.
+
+    Args:
+        path: dataset folder or file.
+        task: registry task name; samples of other tasks in a manifest are skipped.
+        layout: one of :data:`LAYOUTS`; ``auto`` detects it (see :func:`detect_layout`).
+        images: image folder for COCO jsons (default: the json's folder); manifest data root otherwise.
+        depth_scale: metres per unit of 16-bit depth PNGs.
+    """
+    path = Path(path)
+    if layout not in LAYOUTS:
+        raise DiceptionInputError(f"unknown layout '{layout}'; choose one of: {', '.join(LAYOUTS)}")
+    layout = detect_layout(path) if layout == "auto" else layout
+    if layout == "dense":
+        samples: Iterator[Sample] = iter_dense_folder(path, task=task, depth_scale=depth_scale)
+    elif layout == "sa1b":
+        samples = (s for json_path in sorted(path.glob("*.json")) for s in iter_sa1b(json_path))
+    elif layout == "coco":
+        readers = {"entity": iter_coco_entity, "semantic": iter_coco_semantic, "pose": iter_coco_pose}
+        if task not in readers:
+            raise DiceptionInputError(f"a COCO json serves {', '.join(readers)}; not '{task}'")
+        samples = readers[task](json.loads(path.read_text()), images or path.parent)
+    else:
+        samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
+    return itertools.islice((s for s in samples if s.task == task), limit)
