@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 from PIL import Image
 
@@ -93,10 +94,18 @@ def test_predict_writes_the_files_of_each_task(task, model_dir, tmp_path, capsys
         assert mask.dtype == np.uint8 and mask.shape == (H, W)
         assert set(np.unique(mask)) <= {0, 255}
         np.testing.assert_array_equal(mask == 255, raw.mean(axis=-1) > 0.5)
+        (entry,) = json.loads((out / "photo_segmentation_masks.json").read_text())
+        rle = {"size": entry["segmentation"]["size"], "counts": entry["segmentation"]["counts"].encode()}
+        np.testing.assert_array_equal(mask_utils.decode(rle).astype(bool), mask == 255)
+        assert entry["image_id"] == "photo" and 0.0 <= entry["score"] <= 1.0
     else:
         picture = read_png(out / f"{base}_output.png")
         assert picture.dtype == np.uint8 and picture.shape == (H, W, 3)
         np.testing.assert_allclose(picture / 255.0, raw, atol=1 / 255)
+        suffix = {"instances": "_masks.json", "keypoints": "_keypoints.json"}.get(kind)
+        if suffix:  # COCO results: one entry per decoded instance / person, keyed to the image
+            entries = json.loads((out / f"{base}{suffix}").read_text())
+            assert isinstance(entries, list) and all(e["image_id"] == "photo" for e in entries)
 
 
 def test_points_are_published_yx_and_reach_the_pipeline_as_pixel_xy():
