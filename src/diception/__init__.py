@@ -7,7 +7,7 @@ out.prediction[0]  # (H, W) relative disparity in [0, 1]
 """
 
 from .errors import DiceptionInputError
-from .modeling import DiceptionTransformer, PointPromptEncoder
+from .modeling import DiceptionTransformer, PixelShuffleAutoencoder, PointPromptEncoder
 from .pipelines import DiceptionOutput, DiceptionPipeline, PromptEmbeddingCache
 
 __version__ = "0.1.0"
@@ -17,6 +17,7 @@ __all__ = [
     "DiceptionOutput",
     "DiceptionPipeline",
     "DiceptionTransformer",
+    "PixelShuffleAutoencoder",
     "PointPromptEncoder",
     "PromptEmbeddingCache",
 ]

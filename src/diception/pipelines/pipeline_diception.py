@@ -100,7 +100,7 @@ class DiceptionPipeline(DiffusionPipeline):
             default_processing_resolution=default_processing_resolution,
             point_order=point_order,
         )
-        self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
+        self.vae_scale_factor = spatial_scale(self.vae)
 
     # ------------------------------------------------------------------------------------------------------
     # Loading
@@ -172,6 +172,7 @@ class DiceptionPipeline(DiffusionPipeline):
                 "--pretrained_model_path SD3_DIR --diception_path PTH (Python: DiceptionPipeline.from_official)"
             )
         kwargs.setdefault("local_files_only", True)
+        kwargs.setdefault("use_safetensors", True)  # never fall back to unpickling .bin files
         try:
             return super().from_pretrained(folder, **kwargs)
         except (OSError, ValueError, RuntimeError, SafetensorError) as err:
@@ -431,6 +432,13 @@ class DiceptionPipeline(DiffusionPipeline):
         if not return_dict:
             return images, prediction
         return DiceptionOutput(images=images, prediction=prediction, prompts=[r.prompt for r in requests])
+
+
+def spatial_scale(vae) -> int:
+    """How many pixels one latent cell spans: ``downscale_factor`` of a pixel-shuffle autoencoder, else 2 per
+    down block of an ``AutoencoderKL`` (8 for SD3's VAE)."""
+    factor = getattr(vae.config, "downscale_factor", None)
+    return int(factor) if factor else 2 ** (len(vae.config.block_out_channels) - 1)
 
 
 def load_text_components(sd3_dir: Path, dtype: torch.dtype) -> dict:
