@@ -6,9 +6,19 @@ from .manifest import iter_manifest, read_manifest
 from .rle import decode_published_rle, decode_rle, decode_segmentation, encode_mask, to_rle
 from .sa1b import iter_sa1b
 from .sample import Sample
+from .synthetic import (
+    SyntheticScene,
+    SyntheticTaskDataset,
+    make_sample,
+    render_scene,
+    split_seeds,
+    write_synthetic_dataset,
+)
 
 __all__ = [
     "Sample",
+    "SyntheticScene",
+    "SyntheticTaskDataset",
     "decode_published_rle",
     "decode_rle",
     "decode_segmentation",
@@ -23,7 +33,11 @@ __all__ = [
     "load_depth",
     "load_normals",
     "load_valid_mask",
+    "make_sample",
     "paint_instances",
     "read_manifest",
+    "render_scene",
+    "split_seeds",
     "to_rle",
+    "write_synthetic_dataset",
 ]

@@ -1,0 +1,173 @@
+"""Training samples from synthetic scenes: seed splits, one task's target picture, and a dataset of them.
+
+Splits are disjoint seed ranges (:data:`SPLIT_BASES`): ``train`` uses seeds from 0, ``validation`` from
+10,000,000 and ``test`` from 20,000,000, each at most :data:`SPLIT_SPAN` seeds long, so no scene is in two
+splits. Target pictures come from each task's registry ``encode``, so the synthetic data speaks exactly the
+picture language the model is trained and decoded with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from scipy import ndimage
+
+from ...errors import DiceptionInputError
+from ...tasks import registry
+from .render import SyntheticScene, render_scene
+
+SPLIT_BASES = {"train": 0, "validation": 10_000_000, "test": 20_000_000}  # first seed of each split
+SPLIT_SPAN = 10_000_000  # seeds per split
+MIN_SEGMENT_AREA = 9  # point-segmentation prefers objects with at least this many pixels
+MAX_POINTS = registry.MAX_POINTS
+
+
+def split_seeds(split: str, count: int, start: int = 0) -> range:
+    """Seeds ``start .. start + count - 1`` of ``split`` (``"train"``, ``"validation"`` or ``"test"``)."""
+    if split not in SPLIT_BASES:
+        raise DiceptionInputError(f"unknown split '{split}'; choose one of: {', '.join(SPLIT_BASES)}")
+    if count < 0 or start < 0 or start + count > SPLIT_SPAN:
+        raise DiceptionInputError(
+            f"start={start}, count={count} leaves the split's {SPLIT_SPAN} seeds; need 0 <= start, 0 <= count "
+            f"and start + count <= {SPLIT_SPAN}"
+        )
+    base = SPLIT_BASES[split]
+    return range(base + start, base + start + count)
+
+
+class TaskExample(NamedTuple):
+    """One task asked of a scene: the target picture ``(H, W, 3)`` float32 in [0, 1], the exact prompt, and
+    the point prompts as normalised ``(x, y)`` (x = column / width; pixel ``c`` is ``(c + 0.5) / W``)."""
+
+    target: np.ndarray
+    prompt: str
+    points: tuple[tuple[float, float], ...]
+
+
+class TrainingSample(NamedTuple):
+    """A dataset item: input ``image`` ``(H, W, 3)`` float32 in [0, 1] and its :class:`TaskExample` parts."""
+
+    image: np.ndarray
+    target: np.ndarray
+    prompt: str
+    points: tuple[tuple[float, float], ...]
+    task: str
+
+
+def sample_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[tuple[float, float], ...]:
+    """``count`` distinct normalised ``(x, y)`` points on ``mask`` pixels, away from its edge where it can."""
+    inner = ndimage.binary_erosion(mask)
+    rows, cols = np.nonzero(inner if inner.sum() >= count else mask)
+    if rows.size == 0:
+        raise DiceptionInputError("cannot put points on an empty mask")
+    pick = rng.choice(rows.size, size=min(count, rows.size), replace=False)
+    h, w = mask.shape
+    return tuple((float((cols[i] + 0.5) / w), float((rows[i] + 0.5) / h)) for i in pick)
+
+
+def _colour_seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31))
+
+
+def make_sample(scene: SyntheticScene, task: str, rng: np.random.Generator) -> TaskExample:
+    """The target picture, prompt and points of ``task`` (a registry name) for ``scene``.
+
+    Random choices (which object to segment and where its 1-5 points go, which present category a semantic
+    prompt names, the instance colours) come from ``rng``.
+    """
+    spec = registry.get(task)
+    if spec.name == "depth":
+        return TaskExample(spec.encode(scene.depth, scene.valid), spec.full_prompt(), ())
+    if spec.name == "normal":
+        return TaskExample(spec.encode(scene.normals, scene.valid), spec.full_prompt(), ())
+    if spec.name == "pose":
+        return TaskExample(spec.encode(list(scene.keypoints.values()), scene.size), spec.full_prompt(), ())
+    if spec.name == "entity":
+        return TaskExample(spec.encode(scene.instance_ids, seed=_colour_seed(rng)), spec.full_prompt(), ())
+    if not scene.instance_categories:
+        raise DiceptionInputError(f"task '{spec.name}' needs an object in the scene; this scene shows none")
+    if spec.name == "semantic":
+        categories = sorted(set(scene.instance_categories.values()))
+        category = categories[int(rng.integers(len(categories)))]
+        ids = np.where(scene.category_mask(category), scene.instance_ids, 0)
+        return TaskExample(spec.encode(ids, seed=_colour_seed(rng)), spec.full_prompt(category), ())
+    # segmentation: one object, 1-5 points on it
+    ids, areas = np.unique(scene.instance_ids[scene.instance_ids > 0], return_counts=True)
+    choices = ids[areas >= MIN_SEGMENT_AREA] if (areas >= MIN_SEGMENT_AREA).any() else ids
+    mask = scene.instance_ids == choices[int(rng.integers(len(choices)))]
+    points = sample_points(mask, int(rng.integers(1, MAX_POINTS + 1)), rng)
+    return TaskExample(spec.encode(mask), spec.full_prompt(), points)
+
+
+def _task_weights(tasks: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None) -> np.ndarray:
+    if weights is None:
+        w = np.ones(len(tasks))
+    elif isinstance(weights, Mapping):
+        unknown = set(weights) - set(tasks)
+        if unknown:
+            raise DiceptionInputError(f"task_weights names tasks not in tasks: {', '.join(sorted(unknown))}")
+        w = np.array([float(weights.get(t, 0.0)) for t in tasks])
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(tasks),):
+            raise DiceptionInputError(f"task_weights has {w.size} entries for {len(tasks)} tasks; give one per task")
+    if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+        raise DiceptionInputError(f"task_weights must be non-negative with a positive sum, got {w.tolist()}")
+    return w / w.sum()
+
+
+class SyntheticTaskDataset:
+    """Synthetic training samples rendered on the fly: item ``i`` is scene ``i`` of ``split`` with one task.
+
+    A map-style dataset (``len`` and indexing; a ``torch.utils.data.DataLoader`` takes it as is, with a collate
+    function for the variable-length points) that can also be iterated. Scene ``i`` is always the same picture;
+    the task, the segmented object, its points and the instance colours are drawn from ``(seed, epoch, scene)``,
+    so :meth:`set_epoch` gives fresh task choices on the same scenes.
+
+    Args:
+        split: ``"train"``, ``"validation"`` or ``"test"`` (:data:`SPLIT_BASES`).
+        size: picture side in pixels (64-128 intended).
+        tasks: registry task names to draw from; default all six.
+        task_weights: relative frequency per task (a mapping by name, or one number per task); default equal.
+        seed: seeds the task draws.
+        num_scenes: scenes in the dataset, at most :data:`SPLIT_SPAN`; default all of the split.
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        size: int = 128,
+        tasks: Sequence[str] | None = None,
+        task_weights: Mapping[str, float] | Sequence[float] | None = None,
+        seed: int = 0,
+        num_scenes: int = SPLIT_SPAN,
+    ) -> None:
+        self.seeds = split_seeds(split, num_scenes)
+        self.split, self.size, self.seed, self.epoch = split, int(size), int(seed), 0
+        self.tasks = tuple(registry.get(t).name for t in (tasks if tasks is not None else registry.task_names()))
+        if not self.tasks:
+            raise DiceptionInputError("tasks is empty; name at least one of: " + ", ".join(registry.task_names()))
+        self.task_probabilities = _task_weights(self.tasks, task_weights)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw tasks anew for ``epoch`` (the scenes stay the same)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def __getitem__(self, index: int) -> TrainingSample:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} scenes")
+        scene_seed = self.seeds[index]
+        scene = render_scene(scene_seed, self.size)
+        rng = np.random.default_rng([self.seed, self.epoch, scene_seed])
+        task = self.tasks[int(rng.choice(len(self.tasks), p=self.task_probabilities))]
+        example = make_sample(scene, task, rng)
+        return TrainingSample(scene.image_float(), example.target, example.prompt, example.points, task)
+
+    def __iter__(self) -> Iterator[TrainingSample]:
+        for index in range(len(self)):
+            yield self[index]
