@@ -16,8 +16,9 @@ from .batch import BatchCommand
 from .convert import ConvertCommand
 from .evaluate import EvalCommand
 from .predict import PredictCommand
+from .train import TrainCommand
 
-COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand)
+COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, TrainCommand)
 USER_ERROR, INTERRUPTED = 2, 130
 
 

@@ -1,0 +1,354 @@
+"""The DICEPTION training loop (accelerate): one code path for a laptop CPU and for many GPUs.
+
+``train(config)`` builds the model (:mod:`.model_init`), the data stream (:mod:`.batching`), AdamW with a
+diffusers LR schedule, optional EMA and LoRA, and runs optimizer steps of ``gradient_accumulation_steps``
+micro-batches. The run folder (``output_dir``) receives::
+
+    config.yaml            the resolved configuration
+    metrics.jsonl          one line per log interval: step, loss, loss/<task>, lr, seconds per step
+    validation.jsonl       one line per validation: step and metrics per task
+    validation/step_*.png  contact sheets (input | target | prediction)
+    checkpoints/checkpoint-<step>/   accelerate state (model, optimizer, LR schedule, EMA, RNG) + train_state.json
+    vae/                   the fitted VAE of a from-scratch model (model.vae_pretrain_steps > 0)
+    lora/                  the LoRA adapter (model.lora.rank > 0)
+    model/                 the final pipeline (DiceptionPipeline.from_pretrained loads it)
+
+Multi-device runs go through ``accelerate launch`` (DDP; DeepSpeed and FSDP through accelerate configs); each
+process draws its own samples and noise from ``(seed, rank, step)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from diffusers import AutoencoderKL
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+from torch.utils.data import DataLoader
+
+from .. import tasks
+from ..errors import DiceptionInputError
+from .autoencoder_fit import fit_autoencoder
+from .batching import Collator, ExampleOptions, TaskMixtureSampler, TrainingExamples, sample_prompts, step_seed
+from .config import TrainConfig
+from .datasets import build_dataset
+from .denoiser import DiceptionDenoiser
+from .flow_matching import noisy_latents, per_sample_loss, sample_sigmas, training_scheduler, velocity_target
+from .lora import add_lora, merge_lora, save_lora
+from .model_init import initial_pipeline
+from .validation import contact_sheet, predict_examples, summarise, validation_examples
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_PREFIX = "checkpoint-"
+STATE_FILE = "train_state.json"
+TASK_NAMES = tuple(tasks.TASKS)
+
+
+def find_checkpoint(output_dir: str | Path, resume: str) -> Path | None:
+    """The checkpoint ``resume`` names: ``"latest"`` (None when the run has none yet) or a folder."""
+    if resume != "latest":
+        path = Path(resume)
+        if not (path / STATE_FILE).is_file():
+            raise DiceptionInputError(f"'{path}' is not a training checkpoint (no {STATE_FILE}); pass --resume latest")
+        return path
+    found = sorted((Path(output_dir) / "checkpoints").glob(CHECKPOINT_PREFIX + "*"), key=_checkpoint_step)
+    found = [p for p in found if (p / STATE_FILE).is_file()]
+    return found[-1] if found else None
+
+
+def _checkpoint_step(path: Path) -> int:
+    try:
+        return int(path.name[len(CHECKPOINT_PREFIX) :])
+    except ValueError:
+        return -1
+
+
+class Trainer:
+    """Holds everything one run needs; ``setup()`` builds it, ``train()`` runs it and returns the model folder."""
+
+    def __init__(self, config: TrainConfig, accelerator: Accelerator | None = None):
+        config.check()
+        self.config = config
+        self.output_dir = Path(config.output_dir)
+        cuda = torch.cuda.is_available()
+        precision = config.mixed_precision if config.mixed_precision != "auto" else ("bf16" if cuda else "no")
+        self.accelerator = accelerator or Accelerator(
+            mixed_precision=precision,
+            gradient_accumulation_steps=config.optim.gradient_accumulation_steps,
+            cpu=not cuda,
+        )
+        self.step = 0
+        self.ema: EMAModel | None = None
+
+    # -------------------------------------------------------------------------------------------------- setup
+    def setup(self) -> Trainer:
+        """Data, model, optimizer, schedule, EMA; then restore a checkpoint if ``checkpoint.resume`` asks."""
+        cfg, acc = self.config, self.accelerator
+        if acc.is_main_process:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        set_seed(cfg.seed)  # identical initial weights on every process
+
+        # 1. Data. Weighting tasks needs each index's prompt, unless the dataset mixes tasks itself; a
+        #    from-scratch model must cache every prompt the data can produce.
+        self.dataset = build_dataset(cfg.data)
+        weighted = bool(cfg.data.task_weights) and not getattr(self.dataset, "mixes_tasks", False)
+        self.prompts = sample_prompts(self.dataset) if weighted else None
+        known = getattr(self.dataset, "prompts", None)
+        if known is None:
+            known = self.prompts if self.prompts is not None else sample_prompts(self.dataset)
+        cache_prompts = [*tasks.cached_prompt_set(), *known]
+        self.example_options = ExampleOptions(cfg.data.resolution, cfg.objective.prompt_dropout,
+                                              cfg.data.min_points, cfg.data.max_points)  # fmt: skip
+
+        # 2. Model: pipeline components; the VAE and prompt cache are frozen, the rest trains as configured.
+        pipe = initial_pipeline(cfg.model, list(dict.fromkeys(cache_prompts)), cfg.data.resolution)
+        pipe.set_progress_bar_config(disable=True)
+        if cfg.model.init == "scratch" and cfg.model.vae_kind == "kl" and cfg.model.vae_pretrain_steps > 0:
+            pipe.vae = self._fitted_vae(pipe.vae)
+        self.pipe = pipe
+        self._check_resolution()
+        self.train_scheduler = training_scheduler(pipe.scheduler.config)
+        weight_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(acc.mixed_precision, torch.float32)
+        pipe.vae.requires_grad_(False).eval()
+        for module in (pipe.vae, pipe.prompt_cache, pipe.transformer, pipe.point_encoder):
+            if module.device != acc.device:
+                module.to(acc.device)
+        if weight_dtype != torch.float32:  # the frozen VAE runs in the mixed-precision dtype
+            pipe.vae.to(dtype=weight_dtype)
+        self.trainable = self._trainable_parameters()
+        if cfg.model.gradient_checkpointing:
+            pipe.transformer.enable_gradient_checkpointing()
+        self.denoiser = DiceptionDenoiser(pipe.transformer, pipe.point_encoder)
+
+        # 3. Optimisation. The LR schedule is stepped once per process per optimizer step (accelerate's way).
+        o = cfg.optim
+        self.optimizer = torch.optim.AdamW(self.trainable, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay,
+                                           eps=o.eps)  # fmt: skip
+        self.lr_scheduler = get_scheduler(o.lr_scheduler, self.optimizer,
+                                          num_warmup_steps=o.warmup_steps * acc.num_processes,
+                                          num_training_steps=o.max_steps * acc.num_processes)  # fmt: skip
+        self.denoiser, self.optimizer, self.lr_scheduler = acc.prepare(self.denoiser, self.optimizer, self.lr_scheduler)
+        if cfg.ema.enabled:
+            self.ema = EMAModel(self.trainable, decay=cfg.ema.decay, update_after_step=cfg.ema.update_after_step)
+            self.ema.to(acc.device)
+            acc.register_for_checkpointing(self.ema)
+
+        # 4. Resume, then a data stream that starts where the restored step left off.
+        if cfg.checkpoint.resume:
+            checkpoint = find_checkpoint(self.output_dir, cfg.checkpoint.resume)
+            if checkpoint is None:
+                acc.print(f"no checkpoint in {self.output_dir / 'checkpoints'}; starting at step 0")
+            else:
+                acc.load_state(str(checkpoint))
+                self.step = json.loads((checkpoint / STATE_FILE).read_text())["step"]
+                acc.print(f"resumed from {checkpoint} at step {self.step}")
+        self.validation = []
+        if acc.is_main_process and cfg.validation.every > 0 and cfg.validation.num_samples > 0:
+            self.validation = validation_examples(build_dataset(cfg.data, validation=True), cfg.validation.num_samples,
+                                                  cfg.data.resolution, cfg.seed, self.example_options)  # fmt: skip
+        return self
+
+    def _check_resolution(self) -> None:
+        multiple = self.pipe.vae_scale_factor * self.pipe.transformer.config.patch_size
+        res = self.config.data.resolution
+        if res % multiple or res > multiple * self.pipe.transformer.config.pos_embed_max_size:
+            raise DiceptionInputError(
+                f"data.resolution={res} must be a multiple of {multiple} and at most "
+                f"{multiple * self.pipe.transformer.config.pos_embed_max_size} for this model"
+            )
+
+    def _trainable_parameters(self) -> list[torch.nn.Parameter]:
+        cfg = self.config.model
+        transformer, point_encoder = self.pipe.transformer, self.pipe.point_encoder
+        transformer.requires_grad_(cfg.train_transformer and cfg.lora.rank == 0)
+        if cfg.train_transformer and cfg.lora.rank > 0:
+            add_lora(transformer, cfg.lora)
+        point_encoder.requires_grad_(cfg.train_point_encoder)
+        transformer.train()
+        point_encoder.train()
+        params = [p for m in (transformer, point_encoder) for p in m.parameters() if p.requires_grad]
+        total = sum(p.numel() for m in (transformer, point_encoder) for p in m.parameters())
+        self.accelerator.print(f"training {sum(p.numel() for p in params):,} of {total:,} parameters")
+        return params
+
+    def _fitted_vae(self, vae: AutoencoderKL) -> AutoencoderKL:
+        """Fit the fresh VAE once (main process) and keep it in the run folder; resumed runs and other ranks load it."""
+        folder = self.output_dir / "vae"
+        acc = self.accelerator
+        if acc.is_main_process and not (folder / "config.json").is_file():
+            cfg = self.config
+            sampler = iter(TaskMixtureSampler(self.prompts, cfg.data.task_weights, cfg.optim.batch_size, cfg.seed, 0,
+                                              size=len(self.dataset)))  # fmt: skip
+            examples = TrainingExamples(self.dataset, ExampleOptions(cfg.data.resolution))
+
+            def next_pictures() -> torch.Tensor:
+                batch = [examples[next(sampler)] for _ in range(cfg.optim.batch_size)]
+                return torch.cat([torch.stack([e["image"] for e in batch]), torch.stack([e["target"] for e in batch])])
+
+            losses = fit_autoencoder(vae, next_pictures, cfg.model.vae_pretrain_steps, cfg.model.vae_pretrain_lr)
+            acc.print(f"fitted the VAE: reconstruction loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+            vae.save_pretrained(folder)
+        acc.wait_for_everyone()
+        return AutoencoderKL.from_pretrained(folder)
+
+    # ---------------------------------------------------------------------------------------------- training
+    def data_stream(self) -> DataLoader:
+        cfg, acc = self.config, self.accelerator
+        sampler = TaskMixtureSampler(self.prompts, cfg.data.task_weights, cfg.optim.batch_size, cfg.seed,
+                                     acc.process_index, self.step * cfg.optim.gradient_accumulation_steps,
+                                     size=len(self.dataset))  # fmt: skip
+        return DataLoader(TrainingExamples(self.dataset, self.example_options), batch_size=cfg.optim.batch_size,
+                          sampler=sampler, num_workers=cfg.data.num_workers,
+                          collate_fn=Collator(self.pipe.config.point_order),
+                          pin_memory=torch.cuda.is_available())  # fmt: skip
+
+    def compute_losses(self, batch: dict, micro_step: int) -> torch.Tensor:
+        """``(B,)`` flow-matching losses of one micro-batch (noise and sigmas seeded by the micro-step)."""
+        cfg, acc, pipe = self.config, self.accelerator, self.pipe
+        generator = torch.Generator().manual_seed(step_seed(cfg.seed, acc.process_index, micro_step, salt=2))
+        with torch.no_grad():
+            cond = pipe.encode_condition(batch["image"].to(acc.device)).float()  # (B, C, h, w)
+            x0 = pipe.encode_condition(batch["target"].to(acc.device)).float()  # (B, C, h, w)
+            text, pooled = pipe.encode_prompt(batch["prompt"])
+        noise = torch.randn(x0.shape, generator=generator).to(acc.device)
+        sigmas, timesteps = sample_sigmas(self.train_scheduler, x0.shape[0], cfg.objective.logit_mean,
+                                          cfg.objective.logit_std, generator)  # fmt: skip
+        noisy = noisy_latents(x0, noise, sigmas.to(acc.device))
+        with acc.autocast():
+            velocity = self.denoiser(noisy, timesteps.to(acc.device), text.to(acc.device), pooled.to(acc.device), cond,
+                                     batch["coords"].to(acc.device), batch["is_point"].to(acc.device),
+                                     batch["keep_points"].to(acc.device))  # fmt: skip
+        return per_sample_loss(velocity, velocity_target(x0, noise))
+
+    def train(self) -> Path | None:
+        """Run to ``optim.max_steps``; returns the exported model folder (None when export is off)."""
+        cfg, acc = self.config, self.accelerator
+        accum, max_steps = cfg.optim.gradient_accumulation_steps, cfg.optim.max_steps
+        stream = iter(self.data_stream())
+        task_loss = torch.zeros(len(TASK_NAMES), 2, device=acc.device)  # (sum, count) per task since the last log
+        started = time.perf_counter()
+        steps_since_log = 0
+        while self.step < max_steps:
+            for micro in range(accum):
+                batch = next(stream)
+                with acc.accumulate(self.denoiser):
+                    losses = self.compute_losses(batch, self.step * accum + micro)
+                    if not torch.isfinite(losses).all():
+                        raise FloatingPointError(f"non-finite loss at step {self.step}: {losses.tolist()}")
+                    acc.backward(losses.mean())
+                    if acc.sync_gradients and cfg.optim.max_grad_norm > 0:
+                        acc.clip_grad_norm_(self.denoiser.parameters(), cfg.optim.max_grad_norm)
+                    self.optimizer.step()
+                    self.lr_scheduler.step()
+                    self.optimizer.zero_grad(set_to_none=True)
+                for task, loss in zip(batch["task"], losses.detach()):
+                    task_loss[TASK_NAMES.index(task)] += torch.stack([loss, torch.ones_like(loss)])
+            self.step += 1
+            steps_since_log += 1
+            if self.ema is not None:
+                self.ema.step(self.trainable)
+            if self.step % cfg.log_every == 0 or self.step == max_steps:
+                self._log(task_loss, (time.perf_counter() - started) / steps_since_log)
+                task_loss.zero_()
+                started, steps_since_log = time.perf_counter(), 0
+            if cfg.checkpoint.every > 0 and self.step % cfg.checkpoint.every == 0 and self.step < max_steps:
+                self.save_checkpoint()
+            if cfg.validation.every > 0 and (self.step % cfg.validation.every == 0 or self.step == max_steps):
+                self.validate()
+        if cfg.checkpoint.at_end:
+            self.save_checkpoint()
+        return self.export() if cfg.export else None
+
+    def _log(self, task_loss: torch.Tensor, seconds_per_step: float) -> None:
+        acc = self.accelerator
+        totals = acc.reduce(task_loss.clone(), reduction="sum").cpu()
+        if not acc.is_main_process:
+            return
+        count = totals[:, 1].sum().item()
+        row = {"step": self.step, "loss": totals[:, 0].sum().item() / max(count, 1)}
+        row.update({f"loss/{t}": totals[i, 0].item() / totals[i, 1].item()
+                    for i, t in enumerate(TASK_NAMES) if totals[i, 1] > 0})  # fmt: skip
+        row.update(lr=self.lr_scheduler.get_last_lr()[0], seconds_per_step=seconds_per_step)
+        with open(self.output_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        per_task = " ".join(f"{k[5:]}={v:.4f}" for k, v in row.items() if k.startswith("loss/"))
+        acc.print(f"step {self.step}/{self.config.optim.max_steps} loss {row['loss']:.4f} [{per_task}] "
+                  f"lr {row['lr']:.2e} {seconds_per_step:.3f} s/step")  # fmt: skip
+
+    # ------------------------------------------------------------------------------------ checkpoints, export
+    def save_checkpoint(self) -> Path:
+        """Save the full training state; keep the newest ``checkpoint.keep``."""
+        acc = self.accelerator
+        folder = self.output_dir / "checkpoints" / f"{CHECKPOINT_PREFIX}{self.step:07d}"
+        acc.save_state(str(folder))
+        if acc.is_main_process:
+            (folder / STATE_FILE).write_text(json.dumps({"step": self.step, "config": self.config.to_dict()}))
+            old = sorted((self.output_dir / "checkpoints").glob(CHECKPOINT_PREFIX + "*"), key=_checkpoint_step)
+            for stale in old[: max(len(old) - max(self.config.checkpoint.keep, 1), 0)]:
+                shutil.rmtree(stale, ignore_errors=True)
+        acc.wait_for_everyone()
+        return folder
+
+    def _swap_in_ema(self) -> bool:
+        if self.ema is None:
+            return False
+        self.ema.store(self.trainable)
+        self.ema.copy_to(self.trainable)
+        return True
+
+    def validate(self) -> dict[str, float]:
+        """Sample the fixed validation set (main process), log metrics and save a contact sheet."""
+        acc, cfg = self.accelerator, self.config
+        metrics: dict[str, float] = {}
+        if acc.is_main_process and self.validation:
+            swapped = self._swap_in_ema()
+            self.denoiser.eval()
+            try:
+                with acc.autocast():
+                    predictions = predict_examples(self.pipe, self.validation, cfg.validation.num_inference_steps,
+                                                   cfg.validation.guidance_scale, cfg.seed)  # fmt: skip
+            finally:
+                self.denoiser.train()
+                if swapped:
+                    self.ema.restore(self.trainable)
+            metrics = summarise(self.validation, predictions)
+            contact_sheet(self.validation, predictions, self.output_dir / "validation" / f"step_{self.step:07d}.png")
+            with open(self.output_dir / "validation.jsonl", "a") as f:
+                f.write(json.dumps({"step": self.step, **metrics}) + "\n")
+            shown = " ".join(f"{k}={v:.3f}" for k, v in metrics.items())
+            acc.print(f"validation at step {self.step}: {shown}")
+        acc.wait_for_everyone()
+        return metrics
+
+    def export(self) -> Path:
+        """Save the final pipeline (EMA weights if EMA is on; LoRA merged, the adapter also saved alone)."""
+        acc = self.accelerator
+        folder = self.output_dir / "model"
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            self._swap_in_ema()
+            pipe = self.pipe
+            if self.config.model.lora.rank > 0 and self.config.model.train_transformer:
+                save_lora(pipe.transformer, self.output_dir / "lora")
+                merge_lora(pipe.transformer)
+            if pipe.vae.dtype != torch.float32:
+                pipe.vae.to(dtype=torch.float32)
+            pipe.save_pretrained(folder)
+            acc.print(f"saved the trained pipeline to {folder}")
+        acc.wait_for_everyone()
+        return folder
+
+
+def train(config: TrainConfig) -> Path | None:
+    """Train as ``config`` says; returns the exported model folder (``<output_dir>/model``)."""
+    return Trainer(config).setup().train()

@@ -1,0 +1,41 @@
+"""The rectified-flow objective against hand computations."""
+
+from __future__ import annotations
+
+import torch
+from diffusers import FlowMatchEulerDiscreteScheduler
+
+from diception.training.flow_matching import (
+    noisy_latents,
+    per_sample_loss,
+    sample_sigmas,
+    training_scheduler,
+    velocity_target,
+)
+
+
+def test_noisy_latents_and_target_by_hand():
+    x0 = torch.tensor([[[[1.0, 2.0]]], [[[3.0, -1.0]]]])  # (2, 1, 1, 2)
+    noise = torch.tensor([[[[0.5, 0.5]]], [[[-1.0, 2.0]]]])
+    sigmas = torch.tensor([0.25, 1.0])
+    expected = torch.tensor([[[[0.75 * 1 + 0.25 * 0.5, 0.75 * 2 + 0.25 * 0.5]]], [[[-1.0, 2.0]]]])
+    assert torch.allclose(noisy_latents(x0, noise, sigmas), expected)
+    assert torch.equal(velocity_target(x0, noise), noise - x0)
+    # x_sigma + (0 - sigma) * v lands on x0: the Euler sampler's step to sigma = 0
+    assert torch.allclose(noisy_latents(x0, noise, sigmas) - sigmas.view(-1, 1, 1, 1) * (noise - x0), x0)
+
+
+def test_sigmas_are_logit_normal_indices_into_the_shifted_table():
+    scheduler = training_scheduler(FlowMatchEulerDiscreteScheduler(shift=3.0).config)
+    sigmas, timesteps = sample_sigmas(scheduler, 6, 0.0, 1.0, torch.Generator().manual_seed(3))
+    u = torch.sigmoid(torch.normal(0.0, 1.0, (6,), generator=torch.Generator().manual_seed(3)))
+    expected = scheduler.sigmas[(u * 1000).long()]
+    assert torch.allclose(sigmas, expected)
+    assert torch.allclose(timesteps, sigmas * 1000)
+    assert torch.allclose(timesteps, scheduler.timesteps[(u * 1000).long()])
+
+
+def test_per_sample_loss_is_mse_per_sample():
+    pred = torch.zeros(2, 1, 2, 2)
+    target = torch.stack([torch.ones(1, 2, 2), 2 * torch.ones(1, 2, 2)])
+    assert torch.allclose(per_sample_loss(pred, target), torch.tensor([1.0, 4.0]))
