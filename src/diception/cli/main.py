@@ -14,11 +14,12 @@ from typing import NoReturn
 from ..errors import DiceptionInputError
 from .batch import BatchCommand
 from .convert import ConvertCommand
+from .data import DataCommand
 from .evaluate import EvalCommand
 from .predict import PredictCommand
 from .train import TrainCommand
 
-COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, TrainCommand)
+COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, DataCommand, TrainCommand)
 USER_ERROR, INTERRUPTED = 2, 130
 
 
