@@ -235,6 +235,7 @@ def evaluate(
     *,
     pipe=None,
     predictions_dir: str | Path | None = None,
+    predictor: Callable[[Sample], object] | None = None,
     save_dir: str | Path | None = None,
     num_inference_steps: int | None = None,
     guidance_scale: float | None = None,
@@ -244,13 +245,14 @@ def evaluate(
     num_points: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> EvalResult:
-    """Score ``samples`` of ``task``: run ``pipe`` on them (writing prediction files into ``save_dir``) or read
-    the files ``diception predict``/``eval`` wrote into ``predictions_dir``."""
+    """Score ``samples`` of ``task`` with predictions from exactly one source: ``pipe`` (its prediction files go
+    into ``save_dir``), the files ``diception predict``/``eval`` wrote into ``predictions_dir``, or
+    ``predictor(sample)`` (e.g. a trivial baseline returning the task decoder's structure)."""
     import torch
 
     spec = tasks.get(task)
-    if (pipe is None) == (predictions_dir is None):
-        raise DiceptionInputError("evaluate needs either a model or a predictions folder (not both)")
+    if sum(source is not None for source in (pipe, predictions_dir, predictor)) != 1:
+        raise DiceptionInputError("evaluate needs exactly one of: a model, a predictions folder, a predictor")
     scorer = SCORERS[spec.prediction_kind]()
     result = EvalResult(task=spec.name)
     batch: list[Sample] = []
@@ -285,7 +287,11 @@ def evaluate(
     for sample in samples:
         if sample.task != spec.name:
             continue
-        if pipe is None:
+        if predictor is not None:
+            score(sample, predictor(sample))
+            if progress:
+                progress(1)
+        elif pipe is None:
             base = Path(predictions_dir) / sample_base_name(sample)
             try:
                 prediction = read_prediction(spec.prediction_kind, base)

@@ -1,0 +1,96 @@
+"""Score a model on the held-out synthetic test split, task by task, next to trivial baselines.
+
+    python benchmarks/bundled_model_report.py [--model DIR] [--count 200] [--size 64]
+
+Renders ``--count`` test-split scenes (seeds never used in training) once into ``--data``, runs the model with
+its default sampler settings (or ``--steps``/``--guidance``), scores every task with the standard protocol of
+:mod:`diception.evaluation`, scores the trivial baselines of :mod:`diception.evaluation.baselines` on the same
+samples, and writes ``--out`` (JSON) and a Markdown table (printed, and into ``--table``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from diception import DiceptionPipeline
+from diception.bundled import bundled_model_path
+from diception.data.layouts import iter_dataset
+from diception.data.synthetic import write_synthetic_dataset
+from diception.evaluation.baselines import baseline_for
+from diception.evaluation.runner import evaluate
+
+# The headline metric of each task, its direction, and the issue's target.
+HEADLINES = {
+    "depth": [("abs_rel", "lower", 0.10), ("delta1", "higher", 0.90)],
+    "normal": [("mean", "lower", 20.0)],
+    "segmentation": [("mIoU", "higher", 0.70)],
+    "entity": [("AP50", "higher", 0.50)],
+    "semantic": [("AP50", "higher", 0.50)],
+    "pose": [("PCK@0.1", "higher", 0.50)],
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="DICEPTION folder (default: the bundled model)")
+    parser.add_argument("--count", type=int, default=200, help="test scenes (samples per task)")
+    parser.add_argument("--size", type=int, default=64, help="scene size in pixels")
+    parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
+    parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+    parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--tasks", nargs="+", default=list(HEADLINES), choices=list(HEADLINES))
+    parser.add_argument("--out", default="bench_results/bundled_model.json")
+    parser.add_argument("--table", help="also write the Markdown table here")
+    args = parser.parse_args()
+
+    data = Path(args.data) / f"test_{args.count}_{args.size}px"
+    manifest = data / "manifest.json"
+    if not manifest.is_file():
+        print(f"rendering {args.count} test scenes into {data} ...", flush=True)
+        write_synthetic_dataset(data, args.count, split="test", size=args.size)
+    model = Path(args.model) if args.model else bundled_model_path()
+    pipe = DiceptionPipeline.from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+
+    report = {"model": str(model), "count": args.count, "size": args.size, "split": "test",
+              "steps": args.steps or pipe.config.default_num_inference_steps,
+              "guidance": args.guidance if args.guidance is not None else pipe.config.default_guidance_scale,
+              "tasks": {}}  # fmt: skip
+    for task in args.tasks:
+        samples = list(iter_dataset(manifest, task, limit=args.count))
+        start = time.perf_counter()
+        model_result = evaluate(samples, task, pipe=pipe, num_inference_steps=args.steps,
+                                guidance_scale=args.guidance, batch_size=args.batch_size,
+                                processing_resolution=0)  # fmt: skip
+        seconds = time.perf_counter() - start
+        baseline = evaluate(samples, task, predictor=baseline_for(task))
+        report["tasks"][task] = {"samples": len(samples), "seconds_per_image": seconds / len(samples),
+                                 "model": model_result.summary, "baseline": baseline.summary}  # fmt: skip
+        print(f"{task}: {len(samples)} samples, {seconds / len(samples):.3f} s/image", flush=True)
+
+    lines = ["| task | metric | model | trivial baseline | target | reached |", "|---|---|---|---|---|---|"]
+    for task, result in report["tasks"].items():
+        for metric, direction, target in HEADLINES[task]:
+            value, base = result["model"].get(metric, float("nan")), result["baseline"].get(metric, float("nan"))
+            reached = value <= target if direction == "lower" else value >= target
+            lines.append(f"| {task} | {metric} ({direction} is better) | {value:.3f} | {base:.3f} | {target:g} | "
+                         f"{'yes' if reached else 'no'} |")  # fmt: skip
+    table = "\n".join(lines)
+    report["table"] = table
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    if args.table:
+        Path(args.table).write_text(table + "\n")
+    print(table)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
