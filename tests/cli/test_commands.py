@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from diception import DiceptionPipeline
+from diception.cli import model_options
 from diception.cli.inputs import parse_points, to_pixel_xy
 from diception.cli.main import main
 from diception.cli.model_options import sampling_settings
@@ -241,7 +242,8 @@ def test_bad_input_gives_one_error_line(case, model_dir, tmp_path, capsys):
         ("sd3_without_transformer_config", "transformer/config.json"),
     ],
 )
-def test_bad_model_gives_one_error_line(case, message, official_dir, tmp_path, capsys):
+def test_bad_model_gives_one_error_line(case, message, official_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(model_options, "has_bundled_model", lambda: False)
     model_flags = {
         "no_model": lambda: [],
         "not_a_model_folder": lambda: ["--model", str(tmp_path)],
@@ -254,6 +256,15 @@ def test_bad_model_gives_one_error_line(case, message, official_dir, tmp_path, c
                        *FAST)  # fmt: skip
     assert code == 2
     assert message in assert_one_error_line(err)
+
+
+def test_predict_without_model_flags_uses_the_bundled_model(model_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(model_options, "has_bundled_model", lambda: True)
+    monkeypatch.setattr(model_options, "bundled_model_path", lambda: model_dir)
+    image = make_image(tmp_path / "ok.png")
+    code, stdout, err = run(capsys, "predict", image, "--task", "depth", "--output-dir", tmp_path / "out", *FAST)
+    assert code == 0, err
+    assert (tmp_path / "out" / "ok_depth.npy").is_file()
 
 
 def test_usage_errors_are_one_line(capsys):

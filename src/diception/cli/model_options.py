@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from ..bundled import bundled_model_path, has_bundled_model
 from ..errors import DiceptionInputError
 from ..pipelines import DiceptionPipeline, default_device, default_dtype
 from ..pipelines.prompt_cache import uncached_prompt_error
@@ -73,11 +74,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_model_source(args: argparse.Namespace) -> ModelSource:
-    """The weights to load from the parsed flags.
-
-    This is the one place to plug in a bundled default model: today, giving neither ``--model`` nor the
-    published pair is an error.
-    """
+    """The weights to load from the parsed flags: ``--model``, the published pair, or else the bundled model."""
     if args.model and (args.sd3 or args.checkpoint):
         raise DiceptionInputError("pass either --model DIR or --pretrained_model_path with --diception_path, not both")
     if args.model:
@@ -87,9 +84,11 @@ def resolve_model_source(args: argparse.Namespace) -> ModelSource:
     if args.sd3 or args.checkpoint:
         missing = "--diception_path PTH" if args.sd3 else "--pretrained_model_path SD3_DIR"
         raise DiceptionInputError(f"the published weights need both folders; add {missing}")
+    if has_bundled_model():
+        return ModelSource(model_dir=bundled_model_path())
     raise DiceptionInputError(
-        "no model given; pass --model DIR (a folder from `diception convert`) or --pretrained_model_path SD3_DIR "
-        "--diception_path DICEPTION_v1.pth"
+        "no model given and no bundled model installed; pass --model DIR (a folder from `diception convert`) or "
+        "--pretrained_model_path SD3_DIR --diception_path DICEPTION_v1.pth"
     )
 
 
