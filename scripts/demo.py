@@ -1,8 +1,8 @@
 """`make demo`: run `diception predict` for all six tasks on the sample pictures and build one contact sheet.
 
-Until the trained bundled model lands, the model is the published code's reference fixture (real DICEPTION
-architecture, deterministic random weights): the pictures show that the whole chain runs, not what the real
-model sees. Point a real model at it with ``--model DIR``.
+The model is the bundled one (a small DICEPTION trained here on the synthetic world; it knows nothing else),
+or, in an installation without it, the published code's reference fixture (the real architecture with random
+weights: its pictures only show that the chain runs). Point a real model at it with ``--model DIR``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from diception import tasks
+from diception.bundled import bundled_model_path, has_bundled_model
 from diception.cli.main import main as diception_cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "examples" / "images"
@@ -22,14 +23,14 @@ CELL = 256  # height of one side-by-side picture in the sheet
 
 
 def task_arguments(spec: tasks.TaskSpec, fast: bool) -> list[str]:
-    """What the demo asks each task for: a category for semantic, one point on the figure for segmentation; the
-    one-step preset where the registry says it is enough (or everywhere, with ``fast``)."""
+    """What the demo asks each task for: a category for semantic, one point on the figure for segmentation, and
+    the one-step preset with ``fast``."""
     args = ["--task", spec.name]
     if spec.needs_category:
         args += ["--category", "person"]
     if spec.accepts_points:
         args += ["--points", "0.6,0.4"]
-    if spec.fast_preset_ok or fast:
+    if fast:
         args += ["--fast"]
     return args
 
@@ -53,11 +54,11 @@ def contact_sheet(out_dir: Path, images: list[Path], names: list[str]) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="a DICEPTION model folder (default: the converted reference fixture)")
+    parser.add_argument("--model", help="a DICEPTION model folder (default: the bundled model)")
     parser.add_argument("--fixture", help="reference fixture folder (default ../shared/fixtures/official_tiny)")
     parser.add_argument("--cache", default=".cache", help="where the fixture model is materialised")
     parser.add_argument("--out", default="outputs/demo")
-    parser.add_argument("--resolution", type=int, default=256, help="processing resolution")
+    parser.add_argument("--resolution", type=int, help="processing resolution (default: the model's)")
     parser.add_argument(
         "--full-sampling",
         action="store_true",
@@ -67,21 +68,25 @@ def main() -> int:
     args = parser.parse_args()
 
     start = time.perf_counter()
+    fixture = False
     if args.model:
         model = Path(args.model)
+    elif has_bundled_model():
+        model = bundled_model_path()
     else:
         from diception.reference_fixture import converted_model
 
-        print("preparing the reference fixture model (first run only, ~1 min) ...", flush=True)
-        model = converted_model(args.cache, args.fixture)
-    fast = not (args.model or args.full_sampling)
+        print("no bundled model: preparing the reference fixture model (first run only, ~1 min) ...", flush=True)
+        model, fixture = converted_model(args.cache, args.fixture), True
+    fast = fixture and not args.full_sampling
     images = sorted(SAMPLES.glob("*.png"))
     out = Path(args.out)
     for spec in tasks.TASKS.values():
         print(f"diception predict --task {spec.name} ...", flush=True)
+        resolution = args.resolution if args.resolution is not None else (256 if fixture else None)
+        resolution = ["--processing-resolution", str(resolution)] if resolution is not None else []
         status = diception_cli(["predict", *map(str, images), *task_arguments(spec, fast), "--model", str(model),
-                                "--processing-resolution", str(args.resolution), "--output-dir", str(out),
-                                "--overwrite", "--quiet"])  # fmt: skip
+                                *resolution, "--output-dir", str(out), "--overwrite", "--quiet"])  # fmt: skip
         if status:
             return status
     sheet = contact_sheet(out, images, list(tasks.TASKS))

@@ -6,6 +6,7 @@ out = pipe("photo.jpg", task="depth")
 out.prediction[0]  # (H, W) relative disparity in [0, 1]
 """
 
+from .bundled import bundled_model_path
 from .errors import DiceptionInputError
 from .modeling import DiceptionTransformer, PixelShuffleAutoencoder, PointPromptEncoder
 from .pipelines import DiceptionOutput, DiceptionPipeline, PromptEmbeddingCache
@@ -13,6 +14,7 @@ from .pipelines import DiceptionOutput, DiceptionPipeline, PromptEmbeddingCache
 __version__ = "0.1.0"
 
 __all__ = [
+    "bundled_model_path",
     "DiceptionInputError",
     "DiceptionOutput",
     "DiceptionPipeline",
