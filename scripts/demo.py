@@ -79,7 +79,7 @@ def main() -> int:
         print("no bundled model: preparing the reference fixture model (first run only, ~1 min) ...", flush=True)
         model, fixture = converted_model(args.cache, args.fixture), True
     fast = fixture and not args.full_sampling
-    images = sorted(SAMPLES.glob("*.png"))
+    images = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".png", ".jpg"))
     out = Path(args.out)
     for spec in tasks.TASKS.values():
         print(f"diception predict --task {spec.name} ...", flush=True)
