@@ -73,13 +73,15 @@ def prompt_points(sample: Sample, num_points: int, rng: np.random.Generator) -> 
 # ------------------------------------------------------------------------------------------------------------
 # Scorers, one per prediction kind
 # ------------------------------------------------------------------------------------------------------------
-class DepthScorer:
-    def __init__(self, align: str = "disparity"):
-        self.align = align
+class PerImageScorer:
+    """Scores every image with ``metric(prediction, sample) -> dict`` and averages the rows."""
+
+    def __init__(self, metric: Callable[[object, Sample], dict]):
+        self.metric = metric
         self.rows: list[dict] = []
 
     def add(self, sample: Sample, prediction) -> dict:
-        row = depth.depth_metrics(np.asarray(prediction), sample.depth, valid=sample.valid_mask, align=self.align)
+        row = self.metric(prediction, sample)
         self.rows.append(row)
         return row
 
@@ -87,17 +89,12 @@ class DepthScorer:
         return _mean_rows(self.rows)
 
 
-class NormalScorer:
-    def __init__(self):
-        self.rows: list[dict] = []
+def depth_scorer() -> PerImageScorer:
+    return PerImageScorer(lambda p, s: depth.depth_metrics(np.asarray(p), s.depth, valid=s.valid_mask))
 
-    def add(self, sample: Sample, prediction) -> dict:
-        row = normals.normal_metrics(np.asarray(prediction), sample.normals, valid=sample.valid_mask)
-        self.rows.append(row)
-        return row
 
-    def summary(self) -> dict[str, float]:
-        return _mean_rows(self.rows)
+def normal_scorer() -> PerImageScorer:
+    return PerImageScorer(lambda p, s: normals.normal_metrics(np.asarray(p), s.normals, valid=s.valid_mask))
 
 
 class MaskScorer:
@@ -198,8 +195,8 @@ class KeypointScorer:
 
 
 SCORERS: dict[str, Callable[[], object]] = {
-    "depth": DepthScorer,
-    "normal": NormalScorer,
+    "depth": depth_scorer,
+    "normal": normal_scorer,
     "mask": MaskScorer,
     "instances": InstanceScorer,
     "keypoints": KeypointScorer,
