@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..modeling import DiceptionTransformer, PointPromptEncoder
+from ..modeling import DiceptionTransformer, PixelShuffleAutoencoder, PointPromptEncoder
 from ..modeling.convert_published import (
     check_state_dict,
     load_strict,
@@ -72,7 +72,7 @@ class DiceptionPipeline(DiffusionPipeline):
         self,
         transformer: DiceptionTransformer,
         point_encoder: PointPromptEncoder,
-        vae: AutoencoderKL,
+        vae: AutoencoderKL | PixelShuffleAutoencoder,
         scheduler: FlowMatchEulerDiscreteScheduler,
         prompt_cache: PromptEmbeddingCache,
         tokenizer=None,
