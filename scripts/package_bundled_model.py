@@ -65,11 +65,19 @@ suite show the whole system working on any machine, without downloads.
 ## Results on the held-out synthetic test split
 {report["count"]} test scenes (seeds from 20,000,000, never used in training) at {report["size"]} px, per task,
 with the standard protocols of `diception.evaluation` and the model's default sampler settings
-({report["steps"]} steps, guidance {report["guidance"]}), next to a trivial baseline (a vertical disparity
+(sampler steps: {report["steps"]}, guidance {report["guidance"]}), next to a trivial baseline (a vertical disparity
 ramp, all normals facing up, the whole picture as the mask or the one instance, a standing person in the
 middle). Reproduce with `python benchmarks/bundled_model_report.py`.
 
 {report["table"]}
+
+## Limits
+This is a demonstration model: trained for about an hour on two CPU cores, it reaches none of the quality
+targets above. It is still learning at the end (training loss {losses[len(losses) // 2]["loss"]:.3f} at step
+{losses[len(losses) // 2]["step"]}, {losses[-1]["loss"]:.3f} at step {steps}). What would close the gap: many more
+steps (the same config runs unchanged on a GPU), a wider transformer (each 192-wide token must produce a
+whole 8x8-pixel patch), and pictures of 128 px or more for pose and instances (at 64 px a keypoint disc is
+4 px across and thin limbs vanish).
 """
 
 
