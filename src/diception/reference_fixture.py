@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "official_tiny"
@@ -25,35 +26,37 @@ def find_fixture_source(source: str | os.PathLike | None = None) -> Path:
     return path
 
 
-def materialise(cache_dir: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
-    """Generate the tiny SD3 folder and ``DICEPTION_v1.pth`` into ``cache_dir/official_tiny`` (once)."""
-    src = find_fixture_source(source)
-    target = Path(cache_dir) / "official_tiny"
+def _build_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """``target``, built by ``build(folder)`` into a ``.partial`` folder and renamed only once complete."""
     if (target / DONE_MARKER).is_file():
         return target
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    subprocess.run([sys.executable, str(src / "make_weights.py"), str(partial)], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    build(partial)
     (partial / DONE_MARKER).write_text("ok\n")
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     return target
+
+
+def materialise(cache_dir: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
+    """Generate the tiny SD3 folder and ``DICEPTION_v1.pth`` into ``cache_dir/official_tiny`` (once)."""
+    script = find_fixture_source(source) / "make_weights.py"
+    return _build_once(
+        Path(cache_dir) / "official_tiny",
+        lambda folder: subprocess.run(
+            [sys.executable, str(script), str(folder)], check=True, stdout=subprocess.DEVNULL
+        ),
+    )
 
 
 def converted_model(cache_dir: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
     """A DICEPTION model folder (``save_pretrained`` layout, prompt cache, no text encoders) of the fixture."""
-    target = Path(cache_dir) / "official_tiny_diception"
-    if (target / DONE_MARKER).is_file():
-        return target
-    from .pipelines import DiceptionPipeline
 
-    sd3 = materialise(cache_dir, source)
-    pipe = DiceptionPipeline.from_official(sd3, sd3 / "DICEPTION_v1.pth")
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    pipe.save_pretrained(partial)
-    (partial / DONE_MARKER).write_text("ok\n")
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
-    return target
+    def convert(folder: Path) -> None:
+        from .pipelines import DiceptionPipeline
+
+        sd3 = materialise(cache_dir, source)
+        DiceptionPipeline.from_official(sd3, sd3 / "DICEPTION_v1.pth").save_pretrained(folder)
+
+    return _build_once(Path(cache_dir) / "official_tiny_diception", convert)

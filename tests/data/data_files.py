@@ -10,9 +10,9 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 
-def write_image(path: Path, height: int = 6, width: int = 8) -> Path:
+def write_image(path: Path, height: int = 6, width: int = 8, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(path)
     return path
 

@@ -20,16 +20,13 @@ from diception.data.layouts import detect_layout, iter_dataset
 from diception.evaluation.runner import evaluate, sample_base_name
 from diception.prediction_files import Prediction, prediction_files, write_files
 
-from ..data.data_files import box, compressed_rle, write_json
+from ..data.data_files import box, compressed_rle, write_image, write_json
 
 SIZE = 32
 
 
 def write_rgb(path: Path, seed: int = 0, size: int = SIZE) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(path)
-    return path
+    return write_image(path, size, size, seed)
 
 
 def dense_depth(root: Path) -> Path:

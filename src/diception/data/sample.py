@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Sample:
     keypoints: list[np.ndarray] | None = None  # per person (17, 3) float32 (x, y, v)
     ignore_mask: np.ndarray | None = None  # (H, W) bool crowd regions to skip
     target_path: Path | None = None  # the ground-truth file, when it is kept as a file
+
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the image file (read from its header)."""
+        with Image.open(self.image_path) as img:
+            return img.height, img.width
 
     def normalised_points(self, width: int, height: int) -> tuple[tuple[float, float], ...]:
         """``points`` divided by the image size: the ``(x, y)`` in [0, 1] that the pipeline takes."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
 
 from ..data import Sample
 from ..tasks import registry
@@ -31,35 +30,30 @@ STANDING_PERSON = np.array([
 ], dtype=np.float32)  # fmt: skip
 
 
-def _size(sample: Sample) -> tuple[int, int]:
-    with Image.open(sample.image_path) as img:
-        return img.height, img.width
-
-
 def depth_ramp(sample: Sample) -> np.ndarray:
-    height, width = _size(sample)
+    height, width = sample.image_size()
     return np.repeat(np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None], width, axis=1)
 
 
 def normals_up(sample: Sample) -> np.ndarray:
-    height, width = _size(sample)
+    height, width = sample.image_size()
     return np.broadcast_to(np.array([0.0, 1.0, 0.0], np.float32), (height, width, 3)).copy()
 
 
 def whole_image_mask(sample: Sample) -> MaskPrediction:
-    mask = np.ones(_size(sample), dtype=bool)
+    mask = np.ones(sample.image_size(), dtype=bool)
     return MaskPrediction(mask=mask, score=1.0, rle=mask_to_rle(mask))
 
 
 def whole_image_instance(sample: Sample) -> list[Instance]:
-    height, width = _size(sample)
+    height, width = sample.image_size()
     mask = np.ones((height, width), dtype=bool)
     return [Instance(mask=mask, rle=mask_to_rle(mask), area=mask.size, bbox=(0.0, 0.0, float(width), float(height)),
                      score=1.0, colour=(1.0, 1.0, 1.0))]  # fmt: skip
 
 
 def standing_person(sample: Sample) -> list[PersonPose]:
-    height, width = _size(sample)
+    height, width = sample.image_size()
     keypoints = np.zeros((17, 4), np.float32)
     keypoints[:, 0] = STANDING_PERSON[:, 0] * width
     keypoints[:, 1] = STANDING_PERSON[:, 1] * height

@@ -100,13 +100,14 @@ def ground_truth_from_keypoints(
             anns.append({
                 "id": len(anns) + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0,
                 "keypoints": kp.reshape(-1).tolist(), "num_keypoints": int((kp[:, 2] > 0).sum()),
-                "bbox": _keypoint_box(kp),
+                "bbox": keypoint_box(kp),
             })  # fmt: skip
             anns[-1]["area"] = anns[-1]["bbox"][2] * anns[-1]["bbox"][3]
     return {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "person"}]}
 
 
-def _keypoint_box(kp: np.ndarray) -> list[float]:
+def keypoint_box(kp: np.ndarray) -> list[float]:
+    """COCO ``(x, y, w, h)`` box spanning a person's labelled keypoints (zeros when none is labelled)."""
     vis = kp[kp[:, 2] > 0]
     if len(vis) == 0:
         return [0.0, 0.0, 0.0, 0.0]
@@ -143,7 +144,7 @@ def _prepare_gt(gt: Mapping[str, Any], iou_type: str, class_agnostic: bool) -> d
         if iou_type == "keypoints":
             kp = np.asarray(ann["keypoints"], dtype=np.float64).reshape(-1, 3)
             ann.setdefault("num_keypoints", int((kp[:, 2] > 0).sum()))
-            ann.setdefault("bbox", _keypoint_box(kp))
+            ann.setdefault("bbox", keypoint_box(kp))
             ann.setdefault("area", float(ann["bbox"][2] * ann["bbox"][3]))
         elif "area" not in ann:
             h, w = sizes[ann["image_id"]]

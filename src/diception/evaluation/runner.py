@@ -20,12 +20,14 @@ Protocols (each scorer is chosen by the task's ``prediction_kind``, never by its
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -33,8 +35,8 @@ from PIL import Image
 from .. import tasks
 from ..data import Sample
 from ..errors import DiceptionInputError
-from ..prediction_files import Prediction, prediction_files, read_prediction, write_files
-from ..tasks import pose
+from ..prediction_files import Prediction, prediction_files, read_prediction, write_atomically, write_files
+from ..tasks import instances, pose
 from . import coco, depth, normals, segmentation
 
 
@@ -116,15 +118,15 @@ class InstanceScorer:
     def __init__(self):
         self.maps: list[np.ndarray] = []
         self.names: list[dict[int, str]] = []
-        self.predictions: list[tuple[list[np.ndarray], list[float], str]] = []
+        self.predictions: list[tuple[list, str]] = []  # per image: decoded instances (their RLEs are scored), name
 
     def add(self, sample: Sample, prediction) -> dict:
         gt = np.asarray(sample.instances)
         name = sample.category or coco.AGNOSTIC_CATEGORY["name"]
         self.maps.append(gt)
         self.names.append({int(i): name for i in np.unique(gt) if i != 0})
+        self.predictions.append((list(prediction), name))
         masks = [np.asarray(inst.mask, dtype=bool) for inst in prediction]
-        self.predictions.append((masks, [float(inst.score) for inst in prediction], name))
         ious = [max((segmentation.mask_iou(m, gt == i) for m in masks), default=0.0) for i in np.unique(gt) if i]
         return {"gt_instances": len(ious), "pred_instances": len(masks),
                 "best_match_iou": float(np.mean(ious)) if ious else math.nan}  # fmt: skip
@@ -135,9 +137,9 @@ class InstanceScorer:
         gt = coco.ground_truth_from_instance_maps(self.maps, self.names)
         cat_ids = {c["name"]: c["id"] for c in gt["categories"]}
         results = []
-        for image_id, (masks, scores, name) in enumerate(self.predictions, start=1):
-            if masks and name in cat_ids:
-                results += coco.results_from_masks(image_id, masks, scores, category_id=cat_ids[name])
+        for image_id, (found, name) in enumerate(self.predictions, start=1):
+            if name in cat_ids:
+                results += instances.to_coco_results(found, image_id, category_id=cat_ids[name])
         semantic = any(name != coco.AGNOSTIC_CATEGORY["name"] for names in self.names for name in names.values())
         summary = coco.segmentation_ap(gt, results, class_agnostic=not semantic)
         if semantic:
@@ -155,7 +157,7 @@ class KeypointScorer:
 
     def add(self, sample: Sample, prediction) -> dict:
         people = [np.asarray(p, dtype=np.float32) for p in (sample.keypoints or [])]
-        size = _image_size(sample)
+        size = sample.image_size()
         self.people.append(people)
         self.sizes.append(size)
         self.predictions.append(list(prediction))
@@ -165,7 +167,7 @@ class KeypointScorer:
                 f"pck@{self.alpha:g}": value}  # fmt: skip
 
     def _matches(self, people: list[np.ndarray], persons: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        boxes = [_keypoint_box(p) for p in people]
+        boxes = [_person_box(p) for p in people]
         areas = [max(b[2] * b[3], 1.0) for b in boxes]
         preds = [np.asarray(p.keypoints)[:, :3] for p in persons]
         pairs = coco.match_people(preds, people, areas) if preds and people else []
@@ -209,18 +211,10 @@ def _mean_rows(rows: Sequence[dict]) -> dict[str, float]:
     return {key: float(np.nanmean([r[key] for r in rows])) for key in rows[0]} | {"count": len(rows)}
 
 
-def _image_size(sample: Sample) -> tuple[int, int]:
-    with Image.open(sample.image_path) as img:
-        return img.height, img.width
-
-
-def _keypoint_box(kp: np.ndarray) -> list[float]:
-    labelled = kp[kp[:, 2] > 0]
-    if not len(labelled):
-        return [0.0, 0.0, 1.0, 1.0]
-    x0, y0 = labelled[:, :2].min(0)
-    x1, y1 = labelled[:, :2].max(0)
-    return [float(x0), float(y0), float(max(x1 - x0, 1.0)), float(max(y1 - y0, 1.0))]
+def _person_box(kp: np.ndarray) -> list[float]:
+    """The person's keypoint box with sides of at least 1 px (an OKS scale and PCK threshold never vanish)."""
+    x, y, w, h = coco.keypoint_box(kp)
+    return [x, y, max(w, 1.0), max(h, 1.0)]
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -316,16 +310,17 @@ def write_report(result: EvalResult, out_dir: str | Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     columns = list(dict.fromkeys(key for row in result.rows for key in row))
     csv_path, json_path = out / "per_sample.csv", out / "summary.json"
-    tmp = csv_path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns)
+
+    def write_csv(stream: BinaryIO) -> None:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        writer = csv.DictWriter(text, fieldnames=columns)
         writer.writeheader()
         writer.writerows(result.rows)
-    tmp.replace(csv_path)
+        text.detach()  # flush, and leave closing the file to write_atomically
+
     payload = {"task": result.task, "samples": len(result.rows), "failed": result.failed, "metrics": result.summary}
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(json_path)
+    write_atomically(csv_path, write_csv)
+    write_atomically(json_path, lambda stream: stream.write((json.dumps(payload, indent=2) + "\n").encode("utf-8")))
     return csv_path, json_path
 
 
