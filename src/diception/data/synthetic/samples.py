@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from ...errors import DiceptionInputError
 from ...tasks import registry
+from .bank import scene_bank
 from .render import SyntheticScene, render_scene
 
 SPLIT_BASES = {"train": 0, "validation": 10_000_000, "test": 20_000_000}  # first seed of each split
@@ -119,12 +120,12 @@ def _task_weights(tasks: Sequence[str], weights: Mapping[str, float] | Sequence[
 
 
 class SyntheticTaskDataset:
-    """Synthetic training samples rendered on the fly: item ``i`` is scene ``i`` of ``split`` with one task.
+    """Synthetic training samples: item ``i`` is scene ``i % num_scenes`` of ``split`` with one task.
 
     A map-style dataset (``len`` and indexing; a ``torch.utils.data.DataLoader`` takes it as is, with a collate
     function for the variable-length points) that can also be iterated. Scene ``i`` is always the same picture;
-    the task, the segmented object, its points and the instance colours are drawn from ``(seed, epoch, scene)``,
-    so :meth:`set_epoch` gives fresh task choices on the same scenes.
+    the task, the segmented object, its points and the instance colours are drawn from ``(seed, epoch, scene,
+    draw)``, so :meth:`set_epoch` gives fresh task choices on the same scenes.
 
     Args:
         split: ``"train"``, ``"validation"`` or ``"test"`` (:data:`SPLIT_BASES`).
@@ -133,6 +134,10 @@ class SyntheticTaskDataset:
         task_weights: relative frequency per task (a mapping by name, or one number per task); default equal.
         seed: seeds the task draws.
         num_scenes: scenes in the dataset, at most :data:`SPLIT_SPAN`; default all of the split.
+        draws_per_scene: items per scene; item ``i`` shows scene ``i % num_scenes``, and each of a scene's items
+            draws its own task and random choices (more training examples from fewer rendered scenes).
+        scene_cache: a folder to keep the scenes in (:mod:`.bank`): rendered once, on all cores, then read
+            from disk. Default: render each item on the fly.
     """
 
     def __init__(
@@ -143,8 +148,14 @@ class SyntheticTaskDataset:
         task_weights: Mapping[str, float] | Sequence[float] | None = None,
         seed: int = 0,
         num_scenes: int = SPLIT_SPAN,
+        draws_per_scene: int = 1,
+        scene_cache: str | None = None,
     ) -> None:
         self.seeds = split_seeds(split, num_scenes)
+        if int(draws_per_scene) < 1:
+            raise DiceptionInputError(f"draws_per_scene must be at least 1, got {draws_per_scene}")
+        self.draws_per_scene = int(draws_per_scene)
+        self.scenes = scene_bank(scene_cache, self.seeds, int(size)) if scene_cache else None
         self.split, self.size, self.seed, self.epoch = split, int(size), int(seed), 0
         self.tasks = tuple(registry.get(t).name for t in (tasks if tasks is not None else registry.task_names()))
         if not self.tasks:
@@ -156,14 +167,16 @@ class SyntheticTaskDataset:
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return len(self.seeds)
+        return len(self.seeds) * self.draws_per_scene
 
     def __getitem__(self, index: int) -> TrainingSample:
         if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} out of range for {len(self)} scenes")
-        scene_seed = self.seeds[index]
-        scene = render_scene(scene_seed, self.size)
-        rng = np.random.default_rng([self.seed, self.epoch, scene_seed])
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        draw, scene_index = divmod(index % len(self), len(self.seeds))
+        scene_seed = self.seeds[scene_index]
+        scene = self.scenes[scene_index] if self.scenes is not None else render_scene(scene_seed, self.size)
+        words = [self.seed, self.epoch, scene_seed] + ([draw] if draw else [])  # draw 0: as before banks existed
+        rng = np.random.default_rng(words)
         task = self.tasks[int(rng.choice(len(self.tasks), p=self.task_probabilities))]
         example = make_sample(scene, task, rng)
         return TrainingSample(scene.image_float(), example.target, example.prompt, example.points, task)
