@@ -55,5 +55,8 @@ def test_shipped_recipes_load():
     tiny = load_config(CONFIGS / "tiny_synthetic.yaml")
     assert tiny.model.init == "scratch" and tiny.data.kind == "synthetic" and tiny.data.resolution <= 128
     assert tiny.data.task_weights == paper.data.task_weights  # the shared base's task mix
+    bundled = load_config(CONFIGS / "bundled_tiny.yaml")
+    assert bundled.model.transformer["num_layers"] > tiny.model.transformer["num_layers"]
+    assert bundled.data.options["scene_cache"] and bundled.model.transformer["sample_size"] == 128
     smoke = load_config(CONFIGS / "tiny_fixture_smoke.yaml")
     assert smoke.model.init == "sd3" and smoke.data.resolution == 32
