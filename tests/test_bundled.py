@@ -34,3 +34,12 @@ def test_bundled_model_runs_every_task_on_a_synthetic_scene(task):
         kwargs["points"] = [(32, 40)]
     out = pipe(scene.image, task, num_inference_steps=2, generator=torch.Generator().manual_seed(0), **kwargs)
     assert out.images.shape == (1, 64, 64, 3) and np.isfinite(out.images).all()
+
+
+def test_bundled_model_reads_its_input_image():
+    """Its depth follows the scene: two different scenes give clearly different depth pictures, not one average."""
+    pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
+    pipe.set_progress_bar_config(disable=True)
+    scenes = [render_scene(seed, size=64).image for seed in split_seeds("test", 2, start=9100)]
+    out = pipe(scenes, "depth", num_inference_steps=1, guidance_scale=1.0, generator=torch.Generator().manual_seed(0))
+    assert np.abs(out.images[0] - out.images[1]).mean() > 0.03

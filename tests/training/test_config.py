@@ -56,7 +56,7 @@ def test_shipped_recipes_load():
     assert tiny.model.init == "scratch" and tiny.data.kind == "synthetic" and tiny.data.resolution <= 128
     assert tiny.data.task_weights == paper.data.task_weights  # the shared base's task mix
     bundled = load_config(CONFIGS / "bundled_tiny.yaml")
-    assert bundled.model.transformer["num_layers"] > tiny.model.transformer["num_layers"]
-    assert bundled.data.options["scene_cache"] and bundled.model.transformer["sample_size"] == 128
+    assert bundled.model.transformer["patch_size"] == 1 and bundled.data.options["scene_cache"]
+    assert bundled.model.transformer["num_layers"] == tiny.model.transformer["num_layers"]  # inherited
     smoke = load_config(CONFIGS / "tiny_fixture_smoke.yaml")
     assert smoke.model.init == "sd3" and smoke.data.resolution == 32
