@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..prediction_files import OutputFile, prediction_files, write_published_npy
+from .command import Command
 from .inputs import check_points
 from .job_runner import Job, RunSummary, pending_jobs, report_error, run_jobs
 from .model_options import (
@@ -95,16 +96,15 @@ def record_job(record: dict, where: str, data_root: Path, save_path: Path, save_
     return Job(data_root / image, request.task, request.prompt, files, points, context=where)
 
 
-class BatchCommand:
+class BatchCommand(Command):
     """Run every record of a manifest."""
 
     name = "batch"
     help = "run a JSON / JSON Lines manifest of (image, prompt) records, resumably"
+    raw_description = True
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(BatchCommand.name, help=BatchCommand.help, description=__doc__,
-                                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("manifest", nargs="?", metavar="MANIFEST", help="JSON list or JSON Lines file")
         parser.add_argument("--input_path", dest="manifest_option", metavar="MANIFEST",
                             help="the manifest (the published flag)")  # fmt: skip
@@ -117,10 +117,6 @@ class BatchCommand:
         parser.add_argument("--overwrite", action="store_true", help="redo records whose files already exist")
         add_model_arguments(parser)
         add_sampling_arguments(parser)
-        parser.set_defaults(command=BatchCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def plan(self, summary: RunSummary) -> list[Job]:
         """Jobs of the valid records; bad records are reported and counted as failed."""

@@ -16,18 +16,18 @@ from .. import tasks
 from ..errors import DiceptionInputError
 from ..pipelines import DiceptionPipeline
 from ..pipelines.pipeline_diception import build_prompt_cache, load_text_components
+from .command import Command
 from .model_options import DTYPES, configure_progress, quiet_dtype_deprecation
 
 
-class ConvertCommand:
+class ConvertCommand(Command):
     """Write a self-contained DICEPTION model folder."""
 
     name = "convert"
     help = "convert the published SD3 + DICEPTION_v1.pth weights into a model folder (or add prompts to one)"
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(ConvertCommand.name, help=ConvertCommand.help, description=__doc__)
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--sd3", "--pretrained_model_path", dest="sd3", required=True, metavar="SD3_DIR",
                             help="stable-diffusion-3-medium-diffusers folder")  # fmt: skip
         parser.add_argument("--checkpoint", "--diception_path", dest="checkpoint", metavar="PTH",
@@ -42,10 +42,6 @@ class ConvertCommand:
                             help="dtype of the saved weights (default float32)")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         parser.add_argument("--quiet", action="store_true", help="no loading bars")
-        parser.set_defaults(command=ConvertCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def run(self) -> int:
         args = self.args

@@ -7,17 +7,17 @@ import argparse
 
 from .. import tasks
 from ..errors import DiceptionInputError
+from .command import Command
 
 
-class DataCommand:
+class DataCommand(Command):
     """Dataset tools."""
 
     name = "data"
     help = "dataset tools: `data synth` renders synthetic scenes with exact ground truth"
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(DataCommand.name, help=DataCommand.help, description=__doc__)
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="data_action", metavar="ACTION", required=True)
         synth = actions.add_parser("synth", help="render synthetic scenes and write manifest.json")
         synth.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -28,10 +28,6 @@ class DataCommand:
         synth.add_argument("--start", type=int, default=0, help="index of the first scene in the split")
         synth.add_argument("--tasks", nargs="+", choices=tasks.task_names(), metavar="TASK",
                            help="tasks to write targets for (default all)")  # fmt: skip
-        parser.set_defaults(command=DataCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def run(self) -> int:
         from ..data.synthetic import write_synthetic_dataset

@@ -14,18 +14,18 @@ from tqdm.auto import tqdm
 from .. import tasks
 from ..data.layouts import LAYOUTS, iter_dataset
 from ..evaluation.runner import evaluate, format_table, write_report
+from .command import Command
 from .model_options import add_model_arguments, add_sampling_arguments, load_pipeline, sampling_settings
 
 
-class EvalCommand:
+class EvalCommand(Command):
     """Score a task on a dataset."""
 
     name = "eval"
     help = "score a task on a dataset (depth/normal folders, SA-1B, COCO, published manifests)"
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(EvalCommand.name, help=EvalCommand.help, description=__doc__)
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--task", required=True, choices=tasks.task_names())
         parser.add_argument("--data", required=True, metavar="DIR_OR_FILE",
                             help="dataset: a folder with rgb/ + depth/ or normal/, a folder of SA-1B jsons, a COCO "
@@ -42,10 +42,6 @@ class EvalCommand:
         parser.add_argument("--output-dir", metavar="DIR", help="where reports go (default eval_results/<task>)")
         add_model_arguments(parser)
         add_sampling_arguments(parser)
-        parser.set_defaults(command=EvalCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def run(self) -> int:
         args = self.args

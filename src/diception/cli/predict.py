@@ -15,6 +15,7 @@ from .. import tasks
 from ..errors import DiceptionInputError
 from ..prediction_files import OutputFile, prediction_files, with_suffix, write_raw_npy
 from ..tasks.registry import TaskSpec
+from .command import Command
 from .inputs import IMAGE_SUFFIXES, expand_images, parse_points
 from .job_runner import Job, RunSummary, pending_jobs, run_jobs
 from .model_options import (
@@ -37,15 +38,14 @@ def _names(flag: str) -> str:
     return ", ".join(spec.name for spec in tasks.TASKS.values() if getattr(spec, flag))
 
 
-class PredictCommand:
+class PredictCommand(Command):
     """Run one task on images and write the results."""
 
     name = "predict"
     help = "run one perception task on images or folders of images"
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(PredictCommand.name, help=PredictCommand.help, description=__doc__)
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("inputs", nargs="*", metavar="IMAGE_OR_DIR",
                             help=f"image files or folders of images ({' '.join(IMAGE_SUFFIXES)})")  # fmt: skip
         parser.add_argument("--image", action="append", default=[], metavar="PATH",
@@ -64,10 +64,6 @@ class PredictCommand:
         files.add_argument("--save-npy", "--save_npy", dest="save_npy", action="store_true",
                            help="also write the raw RGB output as float32 <stem>_<task>_raw.npy")  # fmt: skip
         files.add_argument("--overwrite", action="store_true", help="redo images whose files already exist")
-        parser.set_defaults(command=PredictCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def output_files(self, image: Path, task: TaskSpec) -> list[OutputFile]:
         base = Path(self.args.output_dir) / f"{image.stem}_{task.name}"

@@ -12,27 +12,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .command import Command
 
-class TrainCommand:
+
+class TrainCommand(Command):
     """Parse the config and overrides, then hand over to :func:`diception.training.train`."""
 
     name = "train"
     help = "train or fine-tune a DICEPTION model from a YAML config"
+    raw_description = True
 
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        parser = subparsers.add_parser(TrainCommand.name, help=TrainCommand.help, description=__doc__,
-                                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--config", required=True, metavar="FILE.yaml", help="training config (base: inherits)")
         parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                             help="override a config key, e.g. --set optim.lr=1e-4 (repeatable)")  # fmt: skip
         parser.add_argument("--resume", metavar="latest|DIR", help="continue from the newest checkpoint or a folder")
         parser.add_argument("--output-dir", "--output_dir", dest="output_dir", metavar="DIR",
                             help="run folder (default: the config's output_dir)")  # fmt: skip
-        parser.set_defaults(command=TrainCommand)
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
 
     def run(self) -> int:
         from ..training import load_config, train  # torch-heavy: imported only when training
