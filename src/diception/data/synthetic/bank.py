@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import DiceptionInputError
+from ...prediction_files import write_atomically
 from .render import SyntheticScene, render_scene
 
 BANK_VERSION = 1  # bump when the renderer's output changes, so stale bank files are not reused
+# SyntheticScene's array fields, each stored stacked over scenes; the rest goes into one JSON string
+DENSE_FIELDS = ("image", "depth", "normals", "valid", "instance_ids", "surfaces", "camera_to_world")
 
 
 def bank_file(cache_dir: str | os.PathLike, seeds: range, size: int) -> Path:
@@ -53,25 +56,9 @@ def save_bank(path: str | os.PathLike, scenes: list[SyntheticScene]) -> None:
         }
         for s in scenes
     ]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as stream:
-            np.savez(
-                stream,
-                image=np.stack([s.image for s in scenes]),
-                depth=np.stack([s.depth for s in scenes]),
-                normals=np.stack([s.normals for s in scenes]),
-                valid=np.stack([s.valid for s in scenes]),
-                instance_ids=np.stack([s.instance_ids for s in scenes]),
-                surfaces=np.stack([s.surfaces for s in scenes]),
-                camera_to_world=np.stack([s.camera_to_world for s in scenes]),
-                extras=np.array(json.dumps(extras)),
-            )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    arrays = {name: np.stack([getattr(s, name) for s in scenes]) for name in DENSE_FIELDS}
+    arrays["extras"] = np.array(json.dumps(extras))
+    write_atomically(Path(path), lambda stream: np.savez(stream, **arrays))
 
 
 def load_bank(path: str | os.PathLike) -> list[SyntheticScene]:
@@ -84,15 +71,9 @@ def load_bank(path: str | os.PathLike) -> list[SyntheticScene]:
         raise DiceptionInputError(f"scene bank {path} cannot be read ({err}); delete it to render it again") from None
     return [
         SyntheticScene(
-            image=arrays["image"][i],
-            depth=arrays["depth"][i],
-            normals=arrays["normals"][i],
-            valid=arrays["valid"][i],
-            instance_ids=arrays["instance_ids"][i],
+            **{name: arrays[name][i] for name in DENSE_FIELDS},
             instance_categories={int(k): v for k, v in extra["categories"].items()},
             keypoints={int(k): np.asarray(v, dtype=np.float32) for k, v in extra["keypoints"].items()},
-            surfaces=arrays["surfaces"][i],
-            camera_to_world=arrays["camera_to_world"][i],
             focal=extra["focal"],
             seed=extra["seed"],
         )
