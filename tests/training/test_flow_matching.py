@@ -35,6 +35,21 @@ def test_sigmas_are_logit_normal_indices_into_the_shifted_table():
     assert torch.allclose(timesteps, scheduler.timesteps[(u * 1000).long()])
 
 
+def test_max_noise_fraction_moves_that_share_of_draws_to_the_top_of_the_table():
+    scheduler = training_scheduler(FlowMatchEulerDiscreteScheduler(shift=3.0).config)
+    top = scheduler.sigmas[0].item()
+    assert top == 1.0
+    plain, _ = sample_sigmas(scheduler, 4000, generator=torch.Generator().manual_seed(0))
+    mixed, timesteps = sample_sigmas(scheduler, 4000, generator=torch.Generator().manual_seed(0),
+                                     max_noise_fraction=0.5)  # fmt: skip
+    at_top = mixed == top
+    assert 0.45 < at_top.float().mean() < 0.55
+    assert torch.equal(mixed[~at_top], plain[~at_top])  # the other draws are SD3's
+    assert torch.allclose(timesteps, mixed * 1000)
+    everything, _ = sample_sigmas(scheduler, 16, max_noise_fraction=1.0)
+    assert (everything == top).all()
+
+
 def test_per_sample_loss_is_mse_per_sample():
     pred = torch.zeros(2, 1, 2, 2)
     target = torch.stack([torch.ones(1, 2, 2), 2 * torch.ones(1, 2, 2)])

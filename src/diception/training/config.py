@@ -75,6 +75,8 @@ class DataConfig:
 class ObjectiveConfig:
     logit_mean: float = 0.0  # logit-normal sigma sampling: mean of the normal (SD3: 0)
     logit_std: float = 1.0  # and its standard deviation (SD3: 1)
+    max_noise_fraction: float = 0.0  # share of samples trained at the highest noise level, where one-step
+    # sampling starts (SD3 and the paper: 0)
     prompt_dropout: float = 0.1  # probability of training a sample unconditionally ("" prompt, zero points)
 
 

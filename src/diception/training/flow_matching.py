@@ -25,12 +25,14 @@ def sample_sigmas(
     logit_mean: float = 0.0,
     logit_std: float = 1.0,
     generator: torch.Generator | None = None,
+    max_noise_fraction: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B,)`` sigmas and ``(B,)`` timesteps: ``u = sigmoid(N(mean, std))`` indexes the scheduler's table.
 
     The table is ordered from the highest noise level down (``timesteps[i] = 1000 * sigmas[i]``), exactly how
     diffusers' SD3 example reads ``compute_density_for_timestep_sampling``. Drawn on the CPU (``generator``'s
-    device), so the result does not depend on the accelerator.
+    device), so the result does not depend on the accelerator. ``max_noise_fraction`` of the draws (on average)
+    are then set to the table's highest level, where one-step sampling starts (0 = SD3's objective).
     """
     n = scheduler.config.num_train_timesteps
     u = compute_density_for_timestep_sampling(
@@ -38,6 +40,9 @@ def sample_sigmas(
         generator=generator,
     )  # fmt: skip
     indices = (u * n).long().clamp(0, n - 1)
+    if max_noise_fraction > 0:
+        at_max = torch.rand(batch_size, generator=generator) < max_noise_fraction
+        indices = torch.where(at_max, torch.zeros_like(indices), indices)
     sigmas = scheduler.sigmas[indices].float()
     return sigmas, sigmas * n
 

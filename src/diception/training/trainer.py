@@ -222,7 +222,8 @@ class Trainer:
             text, pooled = pipe.encode_prompt(batch["prompt"])
         noise = torch.randn(x0.shape, generator=generator).to(acc.device)
         sigmas, timesteps = sample_sigmas(self.train_scheduler, x0.shape[0], cfg.objective.logit_mean,
-                                          cfg.objective.logit_std, generator)  # fmt: skip
+                                          cfg.objective.logit_std, generator,
+                                          cfg.objective.max_noise_fraction)  # fmt: skip
         noisy = noisy_latents(x0, noise, sigmas.to(acc.device))
         with acc.autocast():
             velocity = self.denoiser(noisy, timesteps.to(acc.device), text.to(acc.device), pooled.to(acc.device), cond,
