@@ -16,7 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from diception import DiceptionPipeline
+import numpy as np
+import torch
+from PIL import Image
+
+from diception import DiceptionPipeline, tasks
 from diception.bundled import bundled_model_path
 from diception.data.layouts import iter_dataset
 from diception.data.synthetic import write_synthetic_dataset
@@ -32,6 +36,38 @@ HEADLINES = {
     "semantic": [("AP50", "higher", 0.50)],
     "pose": [("PCK@0.1", "higher", 0.50)],
 }
+
+# Tasks whose target picture is a fixed function of the scene, so the spread of true pictures is meaningful.
+DENSE_TARGETS = {
+    "depth": lambda sample: tasks.depth.encode(sample.depth, sample.valid_mask),
+    "normal": lambda sample: tasks.normals.encode(sample.normals, sample.valid_mask),
+}
+
+
+def mean_pairwise_difference(pictures: np.ndarray) -> float:
+    """Mean absolute difference between two different pictures of the stack ``(N, H, W, 3)``."""
+    n = len(pictures)
+    total = sum(np.abs(pictures[i] - pictures[j]).mean() for i in range(n) for j in range(i + 1, n))
+    return float(total / (n * (n - 1) / 2))
+
+
+def input_dependence(pipe: DiceptionPipeline, samples: list, task: str, steps: int | None, guidance: float | None,
+                     count: int = 16) -> dict[str, float]:  # fmt: skip
+    """How much the model's picture changes from scene to scene, next to how much the true pictures do.
+
+    Every scene is sampled from the same noise, so a model that ignores its input image gives one picture for
+    all of them (spread 0).
+    """
+    samples = samples[:count]
+    outputs = []
+    for sample in samples:
+        with Image.open(sample.image_path) as image:
+            out = pipe(image.convert("RGB"), task, num_inference_steps=steps, guidance_scale=guidance,
+                       processing_resolution=0, generator=torch.Generator().manual_seed(0))  # fmt: skip
+        outputs.append(out.images[0])
+    truth = np.stack([DENSE_TARGETS[task](sample) for sample in samples])
+    return {"model": mean_pairwise_difference(np.stack(outputs)), "truth": mean_pairwise_difference(truth),
+            "scenes": len(samples)}  # fmt: skip
 
 
 def main() -> int:
@@ -71,6 +107,9 @@ def main() -> int:
         baseline = evaluate(samples, task, predictor=baseline_for(task))
         report["tasks"][task] = {"samples": len(samples), "seconds_per_image": seconds / len(samples),
                                  "model": model_result.summary, "baseline": baseline.summary}  # fmt: skip
+        if task in DENSE_TARGETS:
+            report["tasks"][task]["input_dependence"] = input_dependence(pipe, samples, task, args.steps,
+                                                                         args.guidance)  # fmt: skip
         print(f"{task}: {len(samples)} samples, {seconds / len(samples):.3f} s/image", flush=True)
 
     lines = ["| task | metric | model | trivial baseline | target | reached |", "|---|---|---|---|---|---|"]
@@ -82,12 +121,19 @@ def main() -> int:
                          f"{'yes' if reached else 'no'} |")  # fmt: skip
     table = "\n".join(lines)
     report["table"] = table
+    spread = ["| task | scenes | model: mean difference between outputs | true pictures |", "|---|---|---|---|"]
+    for task, result in report["tasks"].items():
+        if "input_dependence" in result:
+            d = result["input_dependence"]
+            spread.append(f"| {task} | {d['scenes']} | {d['model']:.3f} | {d['truth']:.3f} |")
+    report["input_dependence_table"] = "\n".join(spread) if len(spread) > 2 else ""
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     if args.table:
         Path(args.table).write_text(table + "\n")
     print(table)
+    print(report["input_dependence_table"])
     print(f"wrote {out}")
     return 0
 

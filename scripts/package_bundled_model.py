@@ -43,6 +43,12 @@ def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float)
     reached = [row.split("|")[1].strip() + " " + row.split("|")[2].split("(")[0].strip() for row in rows
                if row.rstrip(" |").endswith("yes")]  # fmt: skip
     reached_line = ("it reaches the targets for " + ", ".join(reached)) if reached else "it reaches none of the targets"
+    dependence = ""
+    if report.get("input_dependence_table"):
+        dependence = (
+            "Does it read its input? The same noise for 16 test scenes; a model that ignored the image "
+            "would give one picture for all (difference 0):\n\n" + report["input_dependence_table"] + "\n"
+        )
     return f"""# {BUNDLED_MODEL_NAME}
 
 A small DICEPTION model trained from scratch, on a 2-core CPU, on the procedural synthetic world of
@@ -53,8 +59,9 @@ suite show the whole system working on any machine, without downloads.
 
 ## Model
 - Same architecture family as DICEPTION: an SD3 MMDiT (`DiceptionTransformer`, {t["num_layers"]} layers,
-  {t["num_attention_heads"]} heads x {t["attention_head_dim"]}, patch 2) with condition-image tokens and 5 point
-  tokens (`PointPromptEncoder`), flow-match Euler sampling; {params / 1e6:.1f} M parameters, {size_mb:.1f} MB.
+  {t["num_attention_heads"]} heads x {t["attention_head_dim"]}, patch {t.get("patch_size", 2)}) with condition-image
+  tokens and 5 point tokens (`PointPromptEncoder`), flow-match Euler sampling; {params / 1e6:.1f} M parameters,
+  {size_mb:.1f} MB.
 - Autoencoder: `PixelShuffleAutoencoder` (4x4 pixel blocks folded into 48 channels), parameter-free and exact:
   every task's target picture round-trips with infinite PSNR (zero error), so all error is the transformer's.
 - Text: no text encoder; each prompt of the closed set (the six tasks, the 80 COCO categories and the synthetic
@@ -67,7 +74,8 @@ suite show the whole system working on any machine, without downloads.
 - Command: `diception train --config configs/bundled_tiny.yaml` (resumable with `--resume latest`), then
   `python scripts/package_bundled_model.py --run runs/bundled ...`.
 - {steps} steps of batch {o["batch_size"]}, AdamW lr {o["lr"]} ({o["lr_scheduler"]} schedule, {o["warmup_steps"]}
-  warm-up steps), logit-normal noise levels with mean {config["objective"]["logit_mean"]}, EMA
+  warm-up steps), logit-normal noise levels with mean {config["objective"]["logit_mean"]} and
+  {config["objective"].get("max_noise_fraction", 0.0):.0%} of samples at sigma = 1, EMA
   {config["ema"]["decay"]}; {hours:.2f} h of wall time on 2 CPU cores (fp32).
 
 ## Results on the held-out synthetic test split
@@ -79,6 +87,7 @@ middle). Reproduce with `python benchmarks/bundled_model_report.py`.
 
 {report["table"]}
 
+{dependence}
 ## Limits
 This is a demonstration model, trained for {hours:.1f} h on two CPU cores: {reached_line} in the table above.
 It was still learning at the end (training loss {losses[len(losses) // 2]["loss"]:.3f} at step
