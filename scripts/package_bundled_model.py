@@ -66,8 +66,8 @@ suite show the whole system working on any machine, without downloads.
   every task's target picture round-trips with infinite PSNR (zero error), so all error is the transformer's.
 - Text: no text encoder; each prompt of the closed set (the six tasks, the 80 COCO categories and the synthetic
   world's categories box, ball, cylinder, cone) has a fixed random embedding.
-- Processing resolution {pipe.config.default_processing_resolution} px; default sampler
-  {pipe.config.default_num_inference_steps} steps, guidance {pipe.config.default_guidance_scale}.
+- Processing resolution {pipe.config.default_processing_resolution} px; default sampler: steps
+  {pipe.config.default_num_inference_steps}, guidance {pipe.config.default_guidance_scale}.
 
 ## Training
 - Data: {data_line}; all six tasks weighted equally; prompt dropout {config["objective"]["prompt_dropout"]}.
@@ -93,7 +93,8 @@ This is a demonstration model, trained for {hours:.1f} h on two CPU cores: {reac
 It was still learning at the end (training loss {losses[len(losses) // 2]["loss"]:.3f} at step
 {losses[len(losses) // 2]["step"]}, {losses[-1]["loss"]:.3f} at step {steps}). What would close the gap: many more
 steps (the same config runs unchanged on a GPU), a wider transformer, and pictures of 128 px or more for pose and
-instances (at 64 px a keypoint disc is 4 px across and thin limbs vanish).
+instances (at 64 px a keypoint disc is 4 px across and thin limbs vanish). Its pictures are blurry, and the grid
+of its 4x4-pixel tokens shows in them.
 """
 
 
