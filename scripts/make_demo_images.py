@@ -1,6 +1,6 @@
 """Make the demo's sample pictures (run once; the results are committed under examples/images/).
 
-* two held-out synthetic-world scenes (test split, far beyond the scenes any report scores), each with a person;
+* four held-out synthetic-world scenes (test split, far beyond the scenes any report scores), each with a person;
 * one natural photograph: the official U.S. Navy portrait of Grace Hopper (public domain), taken from
   matplotlib's bundled sample data and scaled down.
 """
@@ -16,6 +16,7 @@ from PIL import Image
 from diception.data.synthetic import render_scene, split_seeds
 
 FIRST_TEST_INDEX = 5000  # the reports use the first few hundred test scenes
+SYNTHETIC_SCENES = 4
 
 
 def main(out: str = "examples/images") -> int:
@@ -27,7 +28,7 @@ def main(out: str = "examples/images") -> int:
         if "person" in scene.instance_categories.values() and len(scene.instance_categories) >= 3:
             written += 1
             Image.fromarray(scene.image).save(folder / f"synthetic_{written}.png")
-            if written == 2:
+            if written == SYNTHETIC_SCENES:
                 break
     photo = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     with Image.open(photo) as img:
