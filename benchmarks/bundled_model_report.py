@@ -20,12 +20,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from diception import DiceptionPipeline, tasks
+from diception import DiceptionPipeline
 from diception.bundled import bundled_model_path
 from diception.data.layouts import iter_dataset
 from diception.data.synthetic import write_synthetic_dataset
 from diception.evaluation.baselines import baseline_for
 from diception.evaluation.runner import evaluate
+from diception.training.datasets import target_picture
 
 # The headline metric of each task, its direction, and the target.
 HEADLINES = {
@@ -38,10 +39,7 @@ HEADLINES = {
 }
 
 # Tasks whose target picture is a fixed function of the scene, so the spread of true pictures is meaningful.
-DENSE_TARGETS = {
-    "depth": lambda sample: tasks.depth.encode(sample.depth, sample.valid_mask),
-    "normal": lambda sample: tasks.normals.encode(sample.normals, sample.valid_mask),
-}
+DEPENDENCE_TASKS = ("depth", "normal")
 
 
 def mean_pairwise_difference(pictures: np.ndarray) -> float:
@@ -65,7 +63,7 @@ def input_dependence(pipe: DiceptionPipeline, samples: list, task: str, steps: i
             out = pipe(image.convert("RGB"), task, num_inference_steps=steps, guidance_scale=guidance,
                        processing_resolution=0, generator=torch.Generator().manual_seed(0))  # fmt: skip
         outputs.append(out.images[0])
-    truth = np.stack([DENSE_TARGETS[task](sample) for sample in samples])
+    truth = np.stack([target_picture(sample, *sample.image_size()) for sample in samples])
     return {"model": mean_pairwise_difference(np.stack(outputs)), "truth": mean_pairwise_difference(truth),
             "scenes": len(samples)}  # fmt: skip
 
@@ -107,7 +105,7 @@ def main() -> int:
         baseline = evaluate(samples, task, predictor=baseline_for(task))
         report["tasks"][task] = {"samples": len(samples), "seconds_per_image": seconds / len(samples),
                                  "model": model_result.summary, "baseline": baseline.summary}  # fmt: skip
-        if task in DENSE_TARGETS:
+        if task in DEPENDENCE_TASKS:
             report["tasks"][task]["input_dependence"] = input_dependence(pipe, samples, task, args.steps,
                                                                          args.guidance)  # fmt: skip
         print(f"{task}: {len(samples)} samples, {seconds / len(samples):.3f} s/image", flush=True)
