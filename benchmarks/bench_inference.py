@@ -31,7 +31,7 @@ def measure(path: str, model_dir: str, official_dir: str, resolution: int, repea
     import torch
 
     from diception import DiceptionPipeline, PromptEmbeddingCache
-    from diception.pipelines import default_dtype
+    from diception.cli.model_options import default_dtype
 
     dtype = default_dtype(device)
     start = time.perf_counter()

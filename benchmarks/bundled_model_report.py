@@ -20,13 +20,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from diception import DiceptionPipeline
+from diception import DiceptionPipeline, tasks
 from diception.bundled import bundled_model_path
 from diception.data.layouts import iter_dataset
 from diception.data.synthetic import write_synthetic_dataset
 from diception.evaluation.baselines import baseline_for
 from diception.evaluation.runner import evaluate
-from diception.training.datasets import target_picture
 
 # The headline metric of each task, its direction, and the target.
 HEADLINES = {
@@ -63,7 +62,7 @@ def input_dependence(pipe: DiceptionPipeline, samples: list, task: str, steps: i
             out = pipe(image.convert("RGB"), task, num_inference_steps=steps, guidance_scale=guidance,
                        processing_resolution=0, generator=torch.Generator().manual_seed(0))  # fmt: skip
         outputs.append(out.images[0])
-    truth = np.stack([target_picture(sample, *sample.image_size()) for sample in samples])
+    truth = np.stack([tasks.get(sample.task).target_picture(sample) for sample in samples])
     return {"model": mean_pairwise_difference(np.stack(outputs)), "truth": mean_pairwise_difference(truth),
             "scenes": len(samples)}  # fmt: skip
 

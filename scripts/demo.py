@@ -22,7 +22,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "examples" / "images"
 CELL = 256  # height of one side-by-side picture in the sheet
 
 
-def task_arguments(spec: tasks.TaskSpec, fast: bool) -> list[str]:
+def task_arguments(spec: tasks.Task, fast: bool) -> list[str]:
     """What the demo asks each task for: a category for semantic, one point on the figure for segmentation, and
     the one-step preset with ``fast``."""
     args = ["--task", spec.name]

@@ -16,11 +16,8 @@ from PIL import Image
 
 from diception import DiceptionPipeline
 from diception.cli import model_options
-from diception.cli.inputs import parse_points, to_pixel_xy
 from diception.cli.main import main
 from diception.cli.model_options import sampling_settings
-from diception.errors import DiceptionInputError
-from diception.prediction_files import kind_files, write_atomically
 from diception.tasks import TASKS
 
 FAST = ["--steps", "1", "--processing-resolution", "64", "--quiet"]
@@ -69,7 +66,7 @@ def test_predict_writes_the_files_of_each_task(task, model_dir, tmp_path, capsys
     assert code == 0, err
     assert "1 done, 0 skipped (already done), 0 failed" in stdout
     base = f"photo_{spec.name}"
-    expected = {f"{base}.png", f"{base}_raw.npy"} | {base + suffix for suffix, _ in kind_files(kind)}
+    expected = {f"{base}_raw.npy"} | {f.path.name for f in spec.output_files(out / base)}
     assert {p.name for p in out.iterdir()} == expected  # no temporary files left behind
 
     side = read_png(out / f"{base}.png")
@@ -107,12 +104,6 @@ def test_predict_writes_the_files_of_each_task(task, model_dir, tmp_path, capsys
         if suffix:  # COCO results: one entry per decoded instance / person, keyed to the image
             entries = json.loads((out / f"{base}{suffix}").read_text())
             assert isinstance(entries, list) and all(e["image_id"] == "photo" for e in entries)
-
-
-def test_points_are_published_yx_and_reach_the_pipeline_as_pixel_xy():
-    assert parse_points("0.25,0.75; 0.5,0") == ((0.25, 0.75), (0.5, 0.0))
-    assert to_pixel_xy(((0.25, 0.75),), (40, 80)) == [(60.0, 10.0)]  # x = 0.75 * 80, y = 0.25 * 40
-    assert to_pixel_xy((), (40, 80)) is None
 
 
 def test_fast_preset_and_explicit_overrides():
@@ -405,19 +396,3 @@ def test_convert_rejects_a_prompt_without_a_task(official_dir, tmp_path, capsys)
     code, _, err = run(capsys, "convert", "--sd3", official_dir, "--checkpoint", official_dir / "DICEPTION_v1.pth",
                        "--out", tmp_path / "m", "--add-prompt", "a cat")  # fmt: skip
     assert code == 2 and "names no known task" in assert_one_error_line(err)
-
-
-def test_write_atomically_never_leaves_a_partial_file(tmp_path):
-    target = tmp_path / "f.bin"
-    target.write_bytes(b"old")
-
-    def failing(stream):
-        stream.write(b"half")
-        raise DiceptionInputError("boom")
-
-    with pytest.raises(DiceptionInputError, match="boom"):
-        write_atomically(target, failing)
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
-    write_atomically(target, lambda stream: stream.write(b"new"))
-    assert target.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["f.bin"]

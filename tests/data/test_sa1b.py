@@ -17,10 +17,9 @@ def test_one_sample_per_mask_with_point_coords(tmp_path):
         assert s.task == "segmentation" and s.prompt == "[[image2segmentation]]"
         assert s.image_path == tmp_path / "sa_1.jpg"
         np.testing.assert_array_equal(s.mask, m)
-        ((x, y),) = s.points
-        assert m[int(y), int(x)]
-    assert samples[1].points == ((3.0, 2.0),)
-    assert samples[1].normalised_points(8, 6) == ((3 / 8, 2 / 6),)
+        ((x, y),) = s.points  # normalised by the image size
+        assert m[int(y * 6), int(x * 8)]
+    assert samples[1].points == ((3 / 8, 2 / 6),)  # point_coords (3, 2) on the 8 x 6 image
 
 
 def test_errors_name_the_problem(tmp_path):

@@ -9,7 +9,7 @@ from scipy import ndimage
 from diception.data.manifest import read_manifest
 from diception.data.synthetic import SyntheticTaskDataset, make_sample, render_scene, write_synthetic_dataset
 from diception.errors import DiceptionInputError
-from diception.tasks import registry
+from diception.tasks import pose, registry
 from diception.tasks.pose import KEYPOINT_COLOUR
 
 SIZE = 64
@@ -103,7 +103,7 @@ def test_make_sample_pose_draws_each_labelled_keypoint_where_it_is(scene):
     example = make_sample(scene, "pose", np.random.default_rng(0))
     assert example.prompt == "[[image2pose]]" and len(scene.keypoints) >= 1
     np.testing.assert_array_equal(
-        example.target, registry.get("pose").encode(list(scene.keypoints.values()), scene.size)
+        example.target, pose.encode(list(scene.keypoints.values()), scene.size)
     )
     red = np.asarray(KEYPOINT_COLOUR, dtype=np.float32) / 255
     labelled = np.concatenate(list(scene.keypoints.values()))
@@ -177,7 +177,7 @@ def test_written_dataset_reads_back_through_the_manifest_reader(tmp_path):
         elif sample.task == "segmentation":
             instance = int(sample.sample_id.split("#")[1])
             np.testing.assert_array_equal(sample.mask, s.instance_ids == instance)
-            for x, y in sample.normalised_points(48, 48):
+            for x, y in sample.points:
                 assert s.instance_ids[int(y * 48), int(x * 48)] == instance
         elif sample.task == "entity":
             assert sorted(sample.instance_categories.values()) == sorted(s.instance_categories.values())

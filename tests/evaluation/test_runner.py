@@ -18,7 +18,7 @@ from diception import tasks
 from diception.cli.main import main
 from diception.data.layouts import detect_layout, iter_dataset
 from diception.evaluation.runner import evaluate, sample_base_name
-from diception.prediction_files import Prediction, prediction_files, write_files
+from diception.tasks.prediction_files import Prediction, write_files
 
 from ..data.data_files import box, compressed_rle, write_image, write_json
 
@@ -113,20 +113,6 @@ DATASETS = {  # (task, builder, layout it must be detected as)
 }
 
 
-def ground_truth_picture(sample, size: tuple[int, int]) -> np.ndarray:
-    """The sample's target picture through the registry encoder."""
-    spec = tasks.get(sample.task)
-    if spec.prediction_kind == "depth":
-        return spec.encode(sample.depth, sample.valid_mask)
-    if spec.prediction_kind == "normal":
-        return spec.encode(sample.normals, sample.valid_mask)
-    if spec.prediction_kind == "mask":
-        return spec.encode(sample.mask)
-    if spec.prediction_kind == "instances":
-        return spec.encode(sample.instances)
-    return spec.encode(sample.keypoints, image_size=size)
-
-
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_perfect_predictions_score_perfectly(name, tmp_path):
     task, build, layout = DATASETS[name]
@@ -137,9 +123,9 @@ def test_perfect_predictions_score_perfectly(name, tmp_path):
     spec = tasks.get(task)
     for sample in samples:
         image = np.asarray(Image.open(sample.image_path).convert("RGB"))
-        picture = ground_truth_picture(sample, image.shape[:2])
+        picture = spec.target_picture(sample)
         prediction = Prediction(image, picture, spec.decode(picture), spec, image_id=sample.sample_id)
-        write_files(prediction, prediction_files(spec.prediction_kind, tmp_path / "pred" / sample_base_name(sample)))
+        write_files(prediction, spec.output_files(tmp_path / "pred" / sample_base_name(sample)))
     result = evaluate(samples, task, predictions_dir=tmp_path / "pred")
     expected = {"depth": ("abs_rel", 0.0), "normal": ("mean", 0.0), "segmentation": ("mIoU", 1.0),
                 "entity": ("AP", 1.0), "semantic": ("AP", 1.0), "pose": ("AP50", 1.0)}[task]  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pycocotools.mask as mask_utils
 import pytest
 from scipy import ndimage
 
@@ -99,17 +98,6 @@ def test_colours_outside_the_palette_are_found():
     gts = _gt_masks(ids)
     assert {m.tobytes() for m in gts} == {p.mask.tobytes() for p in instances.decode(rgb)}
     assert min(_matched_ious(gts, instances.decode(ndimage.gaussian_filter(rgb, (1, 1, 0))))) >= 0.9
-
-
-def test_instance_fields_and_coco_results():
-    ids = np.zeros((64, 64), dtype=np.int32)
-    ids[10:30, 5:25] = 7
-    (inst,) = instances.decode(instances.encode(ids))
-    assert inst.area == 400 and inst.bbox == (5.0, 10.0, 20.0, 20.0)
-    assert np.array_equal(mask_utils.decode(inst.rle).astype(bool), ids == 7)
-    (entry,) = instances.to_coco_results([inst], image_id=42, category_id=3)
-    assert entry == {"image_id": 42, "category_id": 3, "segmentation": inst.rle, "bbox": [5.0, 10.0, 20.0, 20.0],
-                     "score": inst.score}  # fmt: skip
 
 
 def test_pieces_of_one_colour_split_unless_asked_not_to():

@@ -110,17 +110,6 @@ def test_partly_labelled_persons_split_where_the_skeleton_does():
     assert all(p.keypoints[p.keypoints[:, 2] > 0, 3].max() <= 0.5 for p in arms)  # orientation was guessed
 
 
-def test_coco_results_entries():
-    found = pose.decode(pose.encode(_scene(1, 2), (256, 256)))
-    entries = pose.to_coco_results(found, image_id=9)
-    assert len(entries) == 2
-    for entry, person in zip(entries, found):
-        assert entry["image_id"] == 9 and entry["category_id"] == 1 and entry["score"] == person.score
-        assert len(entry["keypoints"]) == 51
-        np.testing.assert_allclose(entry["keypoints"][0::3], person.keypoints[:, 0], atol=0.01)
-        np.testing.assert_allclose(entry["keypoints"][2::3], person.keypoints[:, 3], atol=0.01)
-
-
 def test_sizes_scale_with_the_picture():
     assert (pose.limb_width((256, 256)), pose.disc_radius((256, 256))) == (4, 5)
     assert (pose.limb_width((512, 768)), pose.disc_radius((512, 768))) == (8, 11)

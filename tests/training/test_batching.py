@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from diception import tasks
+from diception.tasks.points import point_slots
 from diception.training.batching import ExampleOptions, TaskMixtureSampler, collate, make_example, sample_prompts
 from diception.training.config import ModelConfig
-from diception.training.denoiser import DiceptionDenoiser, point_slots
+from diception.training.denoiser import DiceptionDenoiser
 from diception.training.model_init import pipeline_from_scratch, random_prompt_cache
 
 from .helpers import tiny_config

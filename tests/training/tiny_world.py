@@ -1,6 +1,7 @@
 """A tiny in-test training dataset: random discs on a noisy background and their six task targets.
 
-Independent of the synthetic world (``diception.data.synthetic``); targets come from the registry's encoders.
+Independent of the synthetic world (``diception.data.synthetic``); each task draws its target from the same
+ground truth (``Task.target_picture``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from diception import tasks
+from diception.data.sample import Sample
 
 TASK_ORDER = ("depth", "normal", "segmentation", "semantic", "entity", "pose")
 CATEGORY = "person"
@@ -48,26 +50,19 @@ class TinyWorld:
             image[inside] = rng.uniform(0.3, 1.0, 3)
             depth[inside] = rng.uniform(2, 8)
             ids[inside] = k
+        normals = np.stack([np.zeros((s, s)), np.zeros((s, s)), np.ones((s, s))], -1)
+        normals[ids > 0] = (0.3, 0.2, 0.93)
+        obj = ids == ids.max()
+        ys, xs = np.nonzero(obj)
+        pick = rng.choice(len(ys), size=min(3, len(ys)), replace=False)
+        kp = np.zeros((17, 3))
+        kp[:, 0], kp[:, 1], kp[:, 2] = rng.uniform(4, s - 4, 17), rng.uniform(4, s - 4, 17), 2
         spec = tasks.get(self.task_of(index))
-        points: tuple = ()
-        if spec.name == "depth":
-            target = spec.encode(depth)
-        elif spec.name == "normal":
-            n = np.stack([np.zeros((s, s)), np.zeros((s, s)), np.ones((s, s))], -1)
-            n[ids > 0] = (0.3, 0.2, 0.93)
-            target = spec.encode(n / np.linalg.norm(n, axis=-1, keepdims=True))
-        elif spec.name == "segmentation":
-            obj = ids == ids.max()
-            target = spec.encode(obj)
-            ys, xs = np.nonzero(obj)
-            pick = rng.choice(len(ys), size=min(3, len(ys)), replace=False)
-            points = tuple(((xs[i] + 0.5) / s, (ys[i] + 0.5) / s) for i in pick)
-        elif spec.name in ("semantic", "entity"):
-            target = spec.encode(ids.astype(np.int32))
-        else:
-            kp = np.zeros((17, 3))
-            kp[:, 0], kp[:, 1], kp[:, 2] = rng.uniform(4, s - 4, 17), rng.uniform(4, s - 4, 17), 2
-            target = spec.encode([kp], (s, s))
+        truth = Sample(image=(image * 255).astype(np.uint8), task=spec.name, depth=depth,
+                       normals=normals / np.linalg.norm(normals, axis=-1, keepdims=True), mask=obj,
+                       instances=ids.astype(np.int32), keypoints=[kp])  # fmt: skip
+        target = spec.target_picture(truth)
+        points = tuple(((xs[i] + 0.5) / s, (ys[i] + 0.5) / s) for i in pick) if spec.accepts_points else ()
         return {
             "image": image.astype(np.float32),
             "target": target.astype(np.float32),

@@ -1,15 +1,19 @@
 """``diception batch``: run a manifest of (image, prompt) records, resumably.
 
 The manifest is the published JSON list of ``{"input": image path relative to --data-root, "caption": prompt,
-"target": optional, ignored}`` or JSON Lines with one such object per line. A record may carry ``"points"``:
-``[[y, x], ...]`` normalised to [0, 1] (the published order) for point-prompted segmentation.
+"target": optional}`` or JSON Lines with one such object per line (read by :mod:`diception.data.manifest`). A
+record may carry ``"points"``: ``[[y, x], ...]`` normalised to [0, 1] (the published order) for point-prompted
+segmentation. As in the published batch script, a record's ``target`` completes what its caption leaves open:
+a segmentation record without points gets 5 random points on one region of its target (an SA-1B ``.json``, a
+mask image or an inline RLE), the region chosen at random (``--go_through_all_seg_labels``: every region, one
+prediction each); a semantic caption without a category takes the category of one annotation of its target.
+These choices are seeded by ``--seed`` and the record itself, so a re-run makes the same ones.
 
-Files per record, with ``<name> = <image stem>_<caption>``:
+Files per record, with ``<name> = <image stem>_<caption>`` (``<image stem>_<region>_<caption>`` per region):
 ``<save-path>/images/<name>.png`` (input | output, as the published script), ``<save-path>/predictions/<name>...``
-(the per-kind files of ``diception predict``: ``.npy``/``_16bit.png``/``_color.png`` for depth, ``.npy`` for
-normals, ``_mask.png`` for masks, ``_output.png`` otherwise) and, with ``--save-npy``,
-``<save-path>/npy/<name>.npy`` in the published float16 layout (depth ``(H, W)``, normals ``(3, H, W)``, other
-tasks the RGB output ``(3, H, W)``). Records whose files all exist are skipped, so a re-run resumes.
+(the task's files, as ``diception predict`` writes them) and, with ``--save-npy``, ``<save-path>/npy/<name>.npy``
+in the published float16 layout (depth ``(H, W)``, normals ``(3, H, W)``, other tasks the RGB output
+``(3, H, W)``). Records whose files all exist are skipped, so a re-run resumes.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import json
 from pathlib import Path
 
 from .. import tasks
+from ..data.manifest import ManifestSyntaxError, describe_error, read_records, record_samples
+from ..data.sample import Sample
 from ..errors import DiceptionInputError
-from ..prediction_files import OutputFile, prediction_files, write_published_npy
+from ..jobs import Job, RunSummary, pending_jobs, record_rng, run_jobs
+from ..tasks.prediction_files import OutputFile, write_published_npy
+from ..tasks.registry import TaskRequest
 from .command import Command
-from .inputs import check_points
-from .job_runner import Job, RunSummary, pending_jobs, report_error, run_jobs
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -32,68 +38,11 @@ from .model_options import (
     sampling_settings,
 )
 
-Record = tuple[str, dict | DiceptionInputError]  # (where: "manifest line 3", the record or why it is bad)
 
-
-def read_manifest(path: Path) -> list[Record]:
-    """Records of a JSON-list or JSON-Lines manifest (``.jsonl``, or any file not starting with ``[``)."""
-    if not path.is_file():
-        raise DiceptionInputError(f"manifest '{path}' does not exist; pass a JSON or JSON Lines file")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() != ".jsonl" and text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise DiceptionInputError(
-                f"manifest '{path}' is not valid JSON (line {err.lineno}: {err.msg}); fix it or use JSON Lines"
-            ) from None
-        return [(f"manifest record {i}", _as_record(item)) for i, item in enumerate(items)]
-    records: list[Record] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            item = DiceptionInputError(f"invalid JSON ({err.msg}, column {err.colno})")
-        records.append((f"manifest line {number}", _as_record(item)))
-    return records
-
-
-def _as_record(item: object) -> dict | DiceptionInputError:
-    if isinstance(item, (dict, DiceptionInputError)):
-        return item
-    return DiceptionInputError(f"a record must be a JSON object, got {type(item).__name__}")
-
-
-def output_name(image: str, caption: str) -> str:
-    """``<image stem>_<caption>`` as the published script names its pictures (path separators replaced)."""
-    return f"{Path(image).stem}_{caption}".replace("/", "_").replace("\\", "_")
-
-
-def record_job(record: dict, where: str, data_root: Path, save_path: Path, save_npy: bool) -> Job:
-    """Validate one manifest record and plan its files."""
-    missing = [key for key in ("input", "caption") if key not in record]
-    if missing:
-        raise DiceptionInputError(
-            f"missing {', '.join(repr(k) for k in missing)}; a record needs 'input' and 'caption'"
-        )
-    image, caption = record["input"], record["caption"]
-    if not isinstance(image, str) or not isinstance(caption, str):
-        raise DiceptionInputError("'input' and 'caption' must be strings")
-    raw_points = record.get("points") or []
-    if not isinstance(raw_points, list):
-        raise DiceptionInputError("'points' must be a list of [y, x] pairs in [0, 1]")
-    points = check_points(raw_points, "points")
-    request = tasks.resolve_request(prompt=caption, points=[(x, y) for y, x in points])
-    if not (data_root / image).is_file():
-        raise DiceptionInputError(f"image '{data_root / image}' does not exist; check 'input' and --data-root")
-    name = output_name(image, caption)
-    files = prediction_files(request.task.prediction_kind, save_path / "predictions" / name,
-                             side_by_side=save_path / "images" / f"{name}.png")  # fmt: skip
-    if save_npy:
-        files.append(OutputFile(save_path / "npy" / f"{name}.npy", write_published_npy))
-    return Job(data_root / image, request.task, request.prompt, files, points, context=where)
+def output_name(image: Path, caption: str, region: int | None = None) -> str:
+    """``<image stem>[_<region>]_<caption>`` as the published script names its pictures (separators replaced)."""
+    stem = image.stem if region is None else f"{image.stem}_{region}"
+    return f"{stem}_{caption}".replace("/", "_").replace("\\", "_")
 
 
 class BatchCommand(Command):
@@ -114,9 +63,29 @@ class BatchCommand(Command):
                             help="output folder (images/, predictions/, npy/)")  # fmt: skip
         parser.add_argument("--save-npy", "--save_npy", dest="save_npy", action="store_true",
                             help="also write npy/<name>.npy in the published float16 layout")  # fmt: skip
+        parser.add_argument("--go-through-all-seg-labels", "--go_through_all_seg_labels", dest="every_region",
+                            action="store_true", help="segmentation records without points: one prediction per "
+                            "region of the target file, instead of one region chosen at random")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="redo records whose files already exist")
         add_model_arguments(parser)
         add_sampling_arguments(parser)
+
+    def record_jobs(self, samples: list[Sample], key: str, where: str) -> list[Job]:
+        """The jobs of one record's samples: prompt inputs completed from the target, files planned."""
+        args = self.args
+        save = Path(args.save_path)
+        rng = record_rng(args.seed, key)
+        jobs = []
+        for sample in samples:
+            task = tasks.get(sample.task)
+            for request in task.complete_request(sample, rng, args.every_region):
+                name = output_name(request.image_path, request.prompt, request.region if args.every_region else None)
+                files = task.output_files(save / "predictions" / name, side_by_side=save / "images" / f"{name}.png")
+                if args.save_npy:
+                    files.append(OutputFile(save / "npy" / f"{name}.npy", write_published_npy))
+                job_request = TaskRequest(task, request.prompt, tuple(request.points))
+                jobs.append(Job(request.image_path, job_request, files, context=where))
+        return jobs
 
     def plan(self, summary: RunSummary) -> list[Job]:
         """Jobs of the valid records; bad records are reported and counted as failed."""
@@ -128,23 +97,30 @@ class BatchCommand(Command):
             raise DiceptionInputError("two manifests given; pass MANIFEST or --input_path, not both")
         manifest = Path(manifest)
         data_root = Path(args.data_root) if args.data_root else manifest.parent
-        records = read_manifest(manifest)
+        try:
+            records = list(read_records(manifest))
+        except ManifestSyntaxError as err:
+            raise DiceptionInputError(
+                f"manifest '{manifest}' is not valid JSON (line {err.line}: {err.detail}); fix it or use JSON Lines"
+            ) from None
         if not records:
             raise DiceptionInputError(f"manifest '{manifest}' holds no records")
         jobs: list[Job] = []
         owners: dict[Path, str] = {}
-        for where, record in records:
+        for record in records:
+            where = f"manifest line {record.line}"
             try:
-                if isinstance(record, DiceptionInputError):
-                    raise record
-                job = record_job(record, where, data_root, Path(args.save_path), args.save_npy)
-                first = owners.setdefault(job.files[0].path, where)
-                if first != where:
-                    raise DiceptionInputError(f"writes the same files as {first} ('{job.files[0].path}')")
-            except DiceptionInputError as err:
-                report_error(summary, str(err), where)
+                samples = record_samples(record, data_root, load_targets=False)
+                key = json.dumps(record.value, sort_keys=True, default=str)
+                planned = self.record_jobs(samples, key, where)
+                for job in planned:
+                    first = owners.setdefault(job.files[0].path, where)
+                    if first != where:
+                        raise DiceptionInputError(f"writes the same files as {first} ('{job.files[0].path}')")
+            except (DiceptionInputError, OSError, ValueError, KeyError, TypeError) as err:
+                summary.error(describe_error(err), where)
                 continue
-            jobs.append(job)
+            jobs += planned
         return jobs
 
     def run(self) -> int:
@@ -153,14 +129,14 @@ class BatchCommand(Command):
         summary = RunSummary()
         pending = pending_jobs(self.plan(summary), summary, args.overwrite, args.quiet)
         if pending:
-            pipe = load_pipeline(args, prompts=list(dict.fromkeys(job.prompt for job in pending)))
+            pipe = load_pipeline(args, prompts=list(dict.fromkeys(job.request.prompt for job in pending)))
             runnable = []
             for job in pending:
                 try:
-                    check_prompt_available(pipe, job.prompt)
+                    check_prompt_available(pipe, job.request.prompt)
                     runnable.append(job)
                 except DiceptionInputError as err:
-                    report_error(summary, str(err), job.context)
+                    summary.error(str(err), job.context)
             run_jobs(pipe, runnable, settings, summary, args.quiet)
         print(summary.line())
         return summary.exit_code

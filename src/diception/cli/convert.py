@@ -9,15 +9,17 @@ The folder is written to ``<out>.partial`` and renamed into place when complete.
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import tasks
+from ..atomic_files import replace_folder_atomically
 from ..errors import DiceptionInputError
-from ..pipelines import DiceptionPipeline
-from ..pipelines.pipeline_diception import build_prompt_cache, load_text_components
 from .command import Command
-from .model_options import DTYPES, configure_progress, quiet_dtype_deprecation
+from .model_options import DTYPE_NAMES, configure_progress, quiet_dtype_deprecation, torch_dtype
+
+if TYPE_CHECKING:
+    from ..pipelines import DiceptionPipeline
 
 
 class ConvertCommand(Command):
@@ -38,7 +40,7 @@ class ConvertCommand(Command):
                             help="keep SD3's text encoders (any prompt works; T5 alone is ~9 GB)")  # fmt: skip
         parser.add_argument("--add-prompt", action="append", default=[], metavar="TEXT",
                             help="a prompt to cache, e.g. '[[image2semantic]] traffic cone' (repeatable)")  # fmt: skip
-        parser.add_argument("--dtype", choices=list(DTYPES), default="float32",
+        parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float32",
                             help="dtype of the saved weights (default float32)")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         parser.add_argument("--quiet", action="store_true", help="no loading bars")
@@ -53,8 +55,10 @@ class ConvertCommand(Command):
         in_place = args.model is not None and out.resolve() == Path(args.model).resolve()
         if out.exists() and not (args.overwrite or in_place):
             raise DiceptionInputError(f"'{out}' already exists; pass --overwrite to replace it")
+        from ..pipelines import DiceptionPipeline
+
         configure_progress(args.quiet)
-        dtype = DTYPES[args.dtype]
+        dtype = torch_dtype(args.dtype)
         with quiet_dtype_deprecation():
             if args.checkpoint:
                 pipe = DiceptionPipeline.from_official(args.sd3, args.checkpoint, torch_dtype=dtype,
@@ -62,20 +66,23 @@ class ConvertCommand(Command):
                                                        extra_prompts=args.add_prompt)  # fmt: skip
             else:
                 pipe = self.extend(Path(args.model), Path(args.sd3))
-        save_atomically(pipe, out)
+        replace_folder_atomically(out, pipe.save_pretrained)
         print(f"wrote {out} ({len(pipe.prompt_cache)} cached prompts"
               f"{', with text encoders' if pipe.has_text_encoders else ''})")  # fmt: skip
         return 0
 
     def extend(self, model: Path, sd3: Path) -> DiceptionPipeline:
         """An existing model with ``--add-prompt`` prompts cached (and the text encoders, if asked)."""
+        from ..pipelines import DiceptionPipeline
+        from ..pipelines.published_loader import build_prompt_cache, load_text_components
+
         args = self.args
         if not args.add_prompt and not args.with_text_encoders:
             raise DiceptionInputError(
                 "--model given but nothing to add; pass --add-prompt TEXT or --with-text-encoders"
             )
-        pipe = DiceptionPipeline.from_pretrained(model, torch_dtype=DTYPES[args.dtype])
-        text = load_text_components(sd3, DTYPES[args.dtype])
+        pipe = DiceptionPipeline.from_pretrained(model, torch_dtype=torch_dtype(args.dtype))
+        text = load_text_components(sd3, torch_dtype(args.dtype))
         new = [p for p in args.add_prompt if p not in pipe.prompt_cache]
         if new:
             pipe.register_modules(prompt_cache=pipe.prompt_cache.merged_with(build_prompt_cache(text, new)))
@@ -83,17 +90,3 @@ class ConvertCommand(Command):
             pipe.register_modules(**text)
         return pipe
 
-
-def save_atomically(pipe: DiceptionPipeline, out: Path) -> None:
-    """``save_pretrained`` into ``<out>.partial``, then swap it into place (the old folder is removed last)."""
-    partial = out.with_name(out.name + ".partial")
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(partial, ignore_errors=True)
-    pipe.save_pretrained(partial)
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        partial.rename(out)
-        shutil.rmtree(old)
-    else:
-        partial.rename(out)

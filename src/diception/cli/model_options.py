@@ -9,17 +9,20 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ..bundled import bundled_model_path, has_bundled_model
 from ..errors import DiceptionInputError
-from ..pipelines import DiceptionPipeline, default_device, default_dtype
-from ..pipelines.prompt_cache import uncached_prompt_error
+from ..jobs import SamplingSettings
+from ..jobs.job import DEFAULT_SEED
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+if TYPE_CHECKING:
+    import torch
+
+    from ..pipelines import DiceptionPipeline
+
+DTYPE_NAMES = ("float32", "bfloat16", "float16")
 FAST_STEPS, FAST_GUIDANCE = 1, 1.0  # --fast: one Euler step without CFG (near-full quality for depth/normal)
-DEFAULT_SEED = 42
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,31 @@ class ModelSource:
     checkpoint: Path | None = None
 
 
-@dataclass(frozen=True)
-class SamplingSettings:
-    """Pipeline arguments; ``None`` takes the loaded model's config default."""
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype called ``name`` (one of :data:`DTYPE_NAMES`)."""
+    import torch
 
-    num_inference_steps: int | None
-    guidance_scale: float | None
-    processing_resolution: int | None
-    seed: int
-    batch_size: int
+    return getattr(torch, name)
+
+
+def default_device() -> torch.device:
+    """CUDA, else MPS, else the CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def default_dtype(device: torch.device | str) -> torch.dtype:
+    """bf16 on CUDA (the published setting), fp16 on MPS, fp32 on CPU (bf16 is 4-25x slower on CPUs without
+    bf16 hardware)."""
+    import torch
+
+    kind = torch.device(device).type
+    return {"cuda": torch.bfloat16, "mps": torch.float16}.get(kind, torch.float32)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +87,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=1, metavar="B",
                        help="images per pipeline call (default 1)")  # fmt: skip
     group.add_argument("--device", help="torch device (default: cuda, else mps, else cpu)")
-    group.add_argument("--dtype", choices=list(DTYPES),
+    group.add_argument("--dtype", choices=DTYPE_NAMES,
                        help="weight dtype (default: bfloat16 on cuda, float16 on mps, float32 on cpu)")  # fmt: skip
     group.add_argument("--quiet", action="store_true", help="no progress bars or per-image notes")
 
@@ -109,6 +128,8 @@ def sampling_settings(args: argparse.Namespace) -> SamplingSettings:
 
 def resolve_device(name: str | None) -> torch.device:
     """``--device`` or the best available device, checked to exist."""
+    import torch
+
     if name is None:
         return default_device()
     try:
@@ -145,9 +166,11 @@ def quiet_dtype_deprecation():
 def load_pipeline(args: argparse.Namespace, prompts: Sequence[str] = ()) -> DiceptionPipeline:
     """Load the model the flags name onto ``--device`` in ``--dtype``; ``prompts`` are cached when converting
     from the published weights."""
+    from ..pipelines import DiceptionPipeline
+
     source = resolve_model_source(args)
     device = resolve_device(args.device)
-    dtype = DTYPES[args.dtype] if args.dtype else default_dtype(device)
+    dtype = torch_dtype(args.dtype) if args.dtype else default_dtype(device)
     configure_progress(args.quiet)
     with quiet_dtype_deprecation():
         if source.model_dir is not None:
@@ -161,5 +184,7 @@ def load_pipeline(args: argparse.Namespace, prompts: Sequence[str] = ()) -> Dice
 
 def check_prompt_available(pipe: DiceptionPipeline, prompt: str) -> None:
     """Fail early for a prompt the model can neither look up nor encode."""
+    from ..pipelines.prompt_cache import uncached_prompt_error
+
     if prompt not in pipe.prompt_cache and not pipe.has_text_encoders:
         raise uncached_prompt_error(prompt, pipe.prompt_cache.prompts)

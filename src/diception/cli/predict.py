@@ -1,9 +1,10 @@
 """``diception predict``: one task on image files or folders, files per image into ``--output-dir``.
 
-Per image ``<stem>`` and task ``<task>`` (see :mod:`diception.prediction_files`): ``<stem>_<task>.png``
-(input | output), then by the task's prediction kind ``<stem>_depth.npy``, ``<stem>_depth_16bit.png``,
-``<stem>_depth_color.png`` (depth), ``<stem>_normal.npy`` (normal), ``<stem>_segmentation_mask.png`` (mask) or
-``<stem>_<task>_output.png`` (rgb); ``--save-npy`` adds ``<stem>_<task>_raw.npy``.
+Per image ``<stem>`` and task ``<task>``: ``<stem>_<task>.png`` (input | output), then the task's own files
+(``Task.files``, see :mod:`diception.tasks.prediction_files`): ``.npy``, ``_16bit.png`` and ``_color.png`` for
+depth, ``.npy`` for normals, ``_mask.png`` and ``_masks.json`` for segmentation, ``_output.png`` and
+``_masks.json`` for semantic and entity, ``_output.png`` and ``_keypoints.json`` for pose, all named
+``<stem>_<task><suffix>``; ``--save-npy`` adds ``<stem>_<task>_raw.npy``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..prediction_files import OutputFile, prediction_files, with_suffix, write_raw_npy
-from ..tasks.registry import TaskSpec
+from ..jobs import Job, RunSummary, pending_jobs, run_jobs
+from ..tasks.points import MAX_POINTS, parse_published_points
+from ..tasks.prediction_files import OutputFile, with_suffix, write_raw_npy
+from ..tasks.registry import TaskRequest
 from .command import Command
-from .inputs import IMAGE_SUFFIXES, expand_images, parse_points
-from .job_runner import Job, RunSummary, pending_jobs, run_jobs
+from .inputs import IMAGE_SUFFIXES, expand_images
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -31,11 +33,11 @@ DEFAULT_OUTPUT_DIR = "outputs"
 
 def task_help() -> str:
     """``--task`` help text from the registry."""
-    return "; ".join(f"{spec.name}: {spec.description}" for spec in tasks.TASKS.values())
+    return "; ".join(f"{task.name}: {task.description}" for task in tasks.TASKS.values())
 
 
 def _names(flag: str) -> str:
-    return ", ".join(spec.name for spec in tasks.TASKS.values() if getattr(spec, flag))
+    return ", ".join(task.name for task in tasks.TASKS.values() if getattr(task, flag))
 
 
 class PredictCommand(Command):
@@ -51,10 +53,11 @@ class PredictCommand(Command):
         parser.add_argument("--image", action="append", default=[], metavar="PATH",
                             help="an input image (the published flag; repeatable)")  # fmt: skip
         parser.add_argument("--task", choices=tasks.task_names(), help=task_help())
-        parser.add_argument("--prompt", help="the raw prompt instead of --task, e.g. '[[image2semantic]] person'")
+        example = tasks.SEMANTIC.full_prompt("person")
+        parser.add_argument("--prompt", help=f"the raw prompt instead of --task, e.g. '{example}'")
         parser.add_argument("--category", help=f"category for {_names('needs_category')}, e.g. person")
         parser.add_argument("--points", metavar='"y,x;y,x"',
-                            help=f"1-{tasks.registry.MAX_POINTS} normalised (row, column) points in [0, 1] for "
+                            help=f"1-{MAX_POINTS} normalised (row, column) points in [0, 1] for "
                             f"{_names('accepts_points')}")  # fmt: skip
         add_model_arguments(parser)
         add_sampling_arguments(parser)
@@ -65,9 +68,9 @@ class PredictCommand(Command):
                            help="also write the raw RGB output as float32 <stem>_<task>_raw.npy")  # fmt: skip
         files.add_argument("--overwrite", action="store_true", help="redo images whose files already exist")
 
-    def output_files(self, image: Path, task: TaskSpec) -> list[OutputFile]:
-        base = Path(self.args.output_dir) / f"{image.stem}_{task.name}"
-        files = prediction_files(task.prediction_kind, base)
+    def output_files(self, image: Path, request: TaskRequest) -> list[OutputFile]:
+        base = Path(self.args.output_dir) / f"{image.stem}_{request.task.name}"
+        files = request.task.output_files(base)
         if self.args.save_npy:
             files.append(OutputFile(with_suffix(base, "_raw.npy"), write_raw_npy))
         return files
@@ -79,12 +82,11 @@ class PredictCommand(Command):
             raise DiceptionInputError("no images given; pass image files or folders (or --image PATH)")
         if args.task is None and args.prompt is None:
             raise DiceptionInputError(f"pass --task (one of: {', '.join(tasks.task_names())}) or --prompt TEXT")
-        points = parse_points(args.points) if args.points is not None else ()
-        request = tasks.resolve_request(task=args.task, prompt=args.prompt, category=args.category,
-                                        points=[(x, y) for y, x in points])  # fmt: skip
+        points = parse_published_points(args.points) if args.points is not None else ()
+        request = tasks.resolve_request(task=args.task, prompt=args.prompt, category=args.category, points=points)
         settings = sampling_settings(args)
 
-        jobs = [Job(image, request.task, request.prompt, self.output_files(image, request.task), points)
+        jobs = [Job(image, request, self.output_files(image, request))
                 for image in dict.fromkeys(expand_images(sources))]  # fmt: skip
         owners: dict[Path, Path] = {}
         for job in jobs:

@@ -1,43 +1,47 @@
-"""Dataset readers: each yields :class:`Sample` records (image path, task, prompt, ground-truth arrays)."""
+"""Dataset readers: each yields :class:`Sample` records (image path, task, prompt, ground-truth arrays).
 
-from .coco import iter_coco_entity, iter_coco_pose, iter_coco_semantic, load_coco, paint_instances
-from .dense_folder import iter_dense_folder, load_depth, load_normals, load_valid_mask
-from .manifest import iter_manifest, read_manifest
-from .rle import decode_published_rle, decode_rle, decode_segmentation, encode_mask, to_rle
-from .sa1b import iter_sa1b
-from .sample import Sample
-from .synthetic import (
-    SyntheticScene,
-    SyntheticTaskDataset,
-    make_sample,
-    render_scene,
-    split_seeds,
-    write_synthetic_dataset,
-)
+Names are imported on first use, so ``diception.data.rle`` (say) does not load the synthetic world.
+"""
 
-__all__ = [
-    "Sample",
-    "SyntheticScene",
-    "SyntheticTaskDataset",
-    "decode_published_rle",
-    "decode_rle",
-    "decode_segmentation",
-    "encode_mask",
-    "iter_coco_entity",
-    "iter_coco_pose",
-    "iter_coco_semantic",
-    "iter_dense_folder",
-    "iter_manifest",
-    "iter_sa1b",
-    "load_coco",
-    "load_depth",
-    "load_normals",
-    "load_valid_mask",
-    "make_sample",
-    "paint_instances",
-    "read_manifest",
-    "render_scene",
-    "split_seeds",
-    "to_rle",
-    "write_synthetic_dataset",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Sample": "sample",
+    "SyntheticScene": "synthetic",
+    "SyntheticTaskDataset": "synthetic",
+    "decode_published_rle": "rle",
+    "decode_rle": "rle",
+    "decode_segmentation": "rle",
+    "encode_mask": "rle",
+    "iter_coco_entity": "coco",
+    "iter_coco_pose": "coco",
+    "iter_coco_semantic": "coco",
+    "iter_dense_folder": "dense_folder",
+    "iter_manifest": "manifest",
+    "iter_sa1b": "sa1b",
+    "keypoint_results": "coco_results",
+    "load_coco": "coco",
+    "load_depth": "dense_folder",
+    "load_image": "image_files",
+    "load_normals": "dense_folder",
+    "load_valid_mask": "dense_folder",
+    "make_sample": "synthetic",
+    "mask_results": "coco_results",
+    "paint_instances": "coco",
+    "read_manifest": "manifest",
+    "render_scene": "synthetic",
+    "split_seeds": "synthetic",
+    "to_rle": "rle",
+    "write_synthetic_dataset": "synthetic",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'diception.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

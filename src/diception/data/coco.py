@@ -18,14 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import tasks
 from ..errors import DiceptionInputError
+from ..tasks.pose import NUM_KEYPOINTS
 from .rle import decode_segmentation
 from .sample import Sample
-
-ENTITY_PROMPT = "[[image2entity]]"
-SEMANTIC_PROMPT = "[[image2semantic]]"
-POSE_PROMPT = "[[image2pose]]"
-NUM_KEYPOINTS = 17
 
 
 def load_coco(annotations: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -89,14 +86,15 @@ class _CocoIndex:
 
     def instance_sample(
         self, img: Mapping[str, Any], anns: Sequence[Mapping[str, Any]], crowd: Sequence[Mapping[str, Any]],
-        task: str, prompt: str, category: str | None = None,
+        task: tasks.Task, category: str | None = None,
     ) -> Sample:  # fmt: skip
         imap = paint_instances([self.mask(img, a) for a in anns], (img["height"], img["width"]))
         present = set(np.unique(imap).tolist()) - {0}
         names = {i + 1: self.names.get(a["category_id"], str(a["category_id"])) for i, a in enumerate(anns)}
         return Sample(
-            image_path=self.image_path(img), task=task, prompt=prompt, sample_id=str(img["id"]),
-            instances=imap, instance_categories={k: v for k, v in names.items() if k in present},
+            image_path=self.image_path(img), task=task.name, prompt=task.full_prompt(category),
+            sample_id=str(img["id"]), instances=imap,
+            instance_categories={k: v for k, v in names.items() if k in present},
             category=category, ignore_mask=self.union(img, crowd),
         )  # fmt: skip
 
@@ -114,7 +112,7 @@ def iter_coco_entity(
     index = _CocoIndex(annotations, image_dir)
     for img, anns, crowd in index.images():
         if anns or not skip_empty:
-            yield index.instance_sample(img, anns, crowd, "entity", ENTITY_PROMPT)
+            yield index.instance_sample(img, anns, crowd, tasks.ENTITY)
 
 
 def iter_coco_semantic(
@@ -124,7 +122,8 @@ def iter_coco_semantic(
 ) -> Iterator[Sample]:
     """One ``semantic`` sample per (image, category present): the instances of that category only.
 
-    The prompt is ``"[[image2semantic]] <name>"``; ``categories`` restricts the names read (default all).
+    The prompt is the semantic prompt with the category's name; ``categories`` restricts the names read
+    (default all).
     ``ignore_mask`` holds that category's crowd regions.
     """
     index = _CocoIndex(annotations, image_dir)
@@ -138,7 +137,7 @@ def iter_coco_semantic(
                 continue
             yield index.instance_sample(
                 img, [a for a in anns if a["category_id"] == cid], [a for a in crowd if a["category_id"] == cid],
-                "semantic", f"{SEMANTIC_PROMPT} {name}", category=name,
+                tasks.SEMANTIC, category=name,
             )  # fmt: skip
 
 
@@ -174,6 +173,13 @@ def iter_coco_pose(
                 people.append(kp)
         if people or not skip_empty:
             yield Sample(
-                image_path=index.image_path(img), task="pose", prompt=POSE_PROMPT, sample_id=str(img["id"]),
+                image_path=index.image_path(img), task=tasks.POSE.name, prompt=tasks.POSE.full_prompt(),
+                sample_id=str(img["id"]),
                 keypoints=people, ignore_mask=index.union(img, [a for a in crowd if "segmentation" in a]),
             )  # fmt: skip
+
+
+# task -> the reader of a COCO annotation file for it (instances files serve entity and semantic, person
+# keypoints files serve pose)
+COCO_READERS = {tasks.ENTITY.name: iter_coco_entity, tasks.SEMANTIC.name: iter_coco_semantic,
+                tasks.POSE.name: iter_coco_pose}  # fmt: skip

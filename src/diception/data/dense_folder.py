@@ -26,11 +26,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .. import tasks
 from ..errors import DiceptionInputError
+from ..tasks.task import GroundTruthOptions
 from .sample import Sample
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-DENSE_TASKS = {"depth": ("depth", "[[image2depth]]"), "normal": ("normal", "[[image2normal]]")}
+# task -> the folder of its ground truth (each task reads its own files: Task.read_ground_truth)
+DENSE_FOLDERS = {tasks.DEPTH.name: "depth", tasks.NORMAL.name: "normal"}
 
 
 def load_depth(path: str | Path, depth_scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +114,7 @@ def _read_split(path: Path) -> list[str]:
 
 def iter_dense_folder(
     root: str | Path,
-    task: str = "depth",
+    task: str = tasks.DEPTH.name,
     split: str | Path | None = None,
     depth_scale: float | None = None,
 ) -> Iterator[Sample]:
@@ -119,7 +122,7 @@ def iter_dense_folder(
 
     Args:
         root: the folder holding ``rgb/`` and ``depth/`` or ``normal/``.
-        task: ``"depth"`` or ``"normal"``.
+        task: a task of :data:`DENSE_FOLDERS` (depth or normal).
         split: optional file listing the names to read, in order (relative paths resolve against ``root``);
             without it every image in ``rgb/`` is read, sorted by name.
         depth_scale: metres per unit for 16-bit PNG depth maps (required only for those).
@@ -127,10 +130,10 @@ def iter_dense_folder(
     Raises:
         DiceptionInputError: a missing folder, image or ground-truth file, or a mask of the wrong size.
     """
-    if task not in DENSE_TASKS:
-        raise DiceptionInputError(f"task='{task}' has no folder reader; choose one of: {', '.join(DENSE_TASKS)}")
+    if task not in DENSE_FOLDERS:
+        raise DiceptionInputError(f"task='{task}' has no folder reader; choose one of: {', '.join(DENSE_FOLDERS)}")
     root = Path(root)
-    target_dir_name, prompt = DENSE_TASKS[task]
+    spec, target_dir_name = tasks.get(task), DENSE_FOLDERS[task]
     rgb_dir, target_dir, mask_dir = root / "rgb", root / target_dir_name, root / "valid_mask"
     for folder in (rgb_dir, target_dir):
         if not folder.is_dir():
@@ -148,11 +151,9 @@ def iter_dense_folder(
         target = _find(target_dir, name, (".npy", ".png"))
         if target is None:
             raise DiceptionInputError(f"no ground truth {target_dir}/{name}.npy|.png for image {image.name}")
-        sample = Sample(image_path=image, task=task, prompt=prompt, sample_id=name, target_path=target)
-        if task == "depth":
-            sample.depth, valid = load_depth(target, depth_scale)
-        else:
-            sample.normals, valid = load_normals(target)
+        base = Sample(image_path=image, task=spec.name, prompt=spec.full_prompt(), sample_id=name)
+        (sample,) = spec.read_ground_truth(base, target, GroundTruthOptions(depth_scale=depth_scale))
+        valid = sample.valid_mask
         mask_file = _find(mask_dir, name, (".png", ".npy")) if mask_dir.is_dir() else None
         if mask_file is not None:
             extra = load_valid_mask(mask_file)

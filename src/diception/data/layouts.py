@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import DiceptionInputError
-from .coco import iter_coco_entity, iter_coco_pose, iter_coco_semantic
+from .coco import COCO_READERS
 from .dense_folder import iter_dense_folder
 from .manifest import iter_manifest
 from .sa1b import iter_sa1b
@@ -62,10 +62,9 @@ def iter_dataset(
     elif layout == "sa1b":
         samples = (s for json_path in sorted(path.glob("*.json")) for s in iter_sa1b(json_path))
     elif layout == "coco":
-        readers = {"entity": iter_coco_entity, "semantic": iter_coco_semantic, "pose": iter_coco_pose}
-        if task not in readers:
-            raise DiceptionInputError(f"a COCO json serves {', '.join(readers)}; not '{task}'")
-        samples = readers[task](json.loads(path.read_text()), images or path.parent)
+        if task not in COCO_READERS:
+            raise DiceptionInputError(f"a COCO json serves {', '.join(COCO_READERS)}; not '{task}'")
+        samples = COCO_READERS[task](json.loads(path.read_text()), images or path.parent)
     else:
         samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
     return itertools.islice((s for s in samples if s.task == task), limit)

@@ -1,4 +1,4 @@
-"""Published DICEPTION manifests: a JSON list (or JSON Lines) of ``{"input", "caption", "target"}`` records.
+"""Published DICEPTION manifests, the one reader: a JSON list (or JSON Lines) of ``{"input", "caption", ...}``.
 
 The released evaluation files (``DATA/jsons/evaluate/example_batch_*.json``) look like::
 
@@ -8,8 +8,10 @@ The released evaluation files (``DATA/jsons/evaluate/example_batch_*.json``) loo
      {"input": "...jpg", "caption": "[[image2semantic]] person"}]
 
 ``input`` and ``target.path`` are relative to a data root. ``target`` is optional; when present it is
-``{"path": ...}`` or an inline RLE ``{"size": [h, w], "counts": ...}``. What a target file holds depends
-on the task:
+``{"path": ...}`` or an inline RLE ``{"size": [h, w], "counts": ...}`` (anything else is ignored, as the published
+collator ignores it). A record may also carry ``points``:
+``[[y, x], ...]`` normalised to [0, 1] (the published order) for point-prompted segmentation. What a target
+file holds depends on the task; each task reads its own (``Task.read_ground_truth``):
 
 ==============  ===========================================================================================
 task            target file
@@ -22,45 +24,72 @@ semantic        ``.json`` list of annotations ``{"prompt": <category>, "segmenta
 entity          ``.json`` list of annotations ``{"segmentation": ..., "prompt"/"category": optional}``
 pose            ``.json`` list of annotations with 51 ``keypoints``; any other file (e.g. a rendered
                 skeleton) is kept only as ``target_path``
+other tasks     an image file: the target picture
 ==============  ===========================================================================================
 
-A bad record raises :class:`~diception.errors.DiceptionInputError` naming the file, the record's line and
-the problem; with ``skip_bad=True`` it is skipped and the message collected instead.
+JSON Lines is recognised by a ``.jsonl`` / ``.ndjson`` suffix or by a first character other than ``[``. A bad
+record raises :class:`~diception.errors.DiceptionInputError` naming the file, the record's line and the
+problem; with ``skip_bad=True`` it is skipped and the message collected instead.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
+from .. import tasks
 from ..errors import DiceptionInputError
-from ..tasks.registry import TASKS
-from .coco import NUM_KEYPOINTS, paint_instances
-from .dense_folder import load_depth, load_normals
-from .rle import decode_published_rle, decode_segmentation
-from .sa1b import iter_sa1b
+from ..tasks.points import points_from_published
+from ..tasks.task import GroundTruthOptions
+from .rle import decode_published_rle
 from .sample import Sample
 
-_MASK_TASKS = ("segmentation", "semantic", "entity")
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 _READ_ERRORS = (DiceptionInputError, OSError, ValueError, KeyError, TypeError, IndexError)
 
 
+@dataclass(frozen=True)
+class ManifestRecord:
+    """One record of a manifest: the line it starts on, and its JSON value or why it cannot be parsed."""
+
+    line: int
+    value: Any = None
+    error: str | None = None
+
+
+class ManifestSyntaxError(DiceptionInputError):
+    """A JSON-list manifest that stops parsing at ``line`` (the records after it cannot be found)."""
+
+    def __init__(self, path: Path, line: int, detail: str):
+        super().__init__(f"{path}:{line}: invalid JSON ({detail})")
+        self.path, self.line, self.detail = path, line, detail
+
+
 # ------------------------------------------------------------------------------------------------ parsing
-def _records(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
-    """``(line, record, parse_error)`` for each record of a JSON list or a JSON Lines file."""
+def read_records(path: str | Path) -> Iterator[ManifestRecord]:
+    """The records of a JSON list or a JSON Lines file, in order, each with the line it starts on.
+
+    A broken line of JSON Lines is one record with an ``error``; a broken JSON list raises
+    :class:`ManifestSyntaxError` where it stops parsing (after yielding the records before it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DiceptionInputError(f"manifest '{path}' does not exist; pass a JSON or JSON Lines file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DiceptionInputError(f"manifest '{path}' is not UTF-8 text ({err.reason}); save it as UTF-8") from None
     start = len(text) - len(text.lstrip())
-    if path.suffix.lower() in (".jsonl", ".ndjson") or not text[start:].startswith("["):
+    if path.suffix.lower() in JSON_LINES_SUFFIXES or not text[start:].startswith("["):
         for line_no, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    yield line_no, json.loads(line), None
+                    yield ManifestRecord(line_no, json.loads(line))
                 except json.JSONDecodeError as err:
-                    yield line_no, None, f"invalid JSON ({err.msg} at column {err.colno})"
+                    yield ManifestRecord(line_no, error=f"invalid JSON ({err.msg} at column {err.colno})")
         return
     decoder = json.JSONDecoder()
 
@@ -76,148 +105,66 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
         try:
             record, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as err:
-            raise DiceptionInputError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
-        yield text.count("\n", 0, i) + 1, record, None
+            raise ManifestSyntaxError(path, err.lineno, err.msg) from None
+        yield ManifestRecord(text.count("\n", 0, i) + 1, record)
         i = skip_ws(end)
         if i < len(text) and text[i] == "]":
             return
         if i >= len(text) or text[i] != ",":
-            line = text.count("\n", 0, i) + 1
-            raise DiceptionInputError(f"{path}:{line}: invalid JSON (expected ',' or ']' after a record)")
+            raise ManifestSyntaxError(path, text.count("\n", 0, i) + 1, "expected ',' or ']' after a record")
         i = skip_ws(i + 1)
 
 
-def _parse_caption(caption: str) -> tuple[str, str | None]:
-    """``(task name, category or None)`` of a caption such as ``"[[image2semantic]] person"``."""
-    text = caption.strip()
-    for spec in TASKS.values():
-        if text == spec.prompt or text.startswith(spec.prompt + " "):
-            category = text[len(spec.prompt) :].strip() or None
-            if category and not spec.needs_category:
-                raise DiceptionInputError(f"caption '{caption}': task '{spec.name}' takes no category")
-            return spec.name, category
-    known = ", ".join(spec.prompt for spec in TASKS.values())
-    raise DiceptionInputError(f"caption '{caption}' names no known task; it must start with one of: {known}")
-
-
-# ----------------------------------------------------------------------------------------------- targets
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DiceptionInputError(f"target {path}:{err.lineno}: invalid JSON ({err.msg})") from None
-
-
-def _annotation_list(path: Path) -> list[dict[str, Any]]:
-    data = _load_json(path)
-    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-        data = data["annotations"]
-    if not isinstance(data, list):
-        raise DiceptionInputError(f"target {path} must hold a list of annotations")
-    return data
-
-
-def _annotation_name(ann: Mapping[str, Any]) -> str | None:
-    name = ann.get("prompt", ann.get("category"))
-    return str(name).strip() if name is not None else None
-
-
-def _instances_sample(base: Sample, anns: list[dict[str, Any]], size: tuple[int, int], category: str | None) -> Sample:
-    h, w = size
-    imap = paint_instances([decode_segmentation(a["segmentation"], h, w) for a in anns], (h, w))
-    present = set(np.unique(imap).tolist()) - {0}
-    names = {i + 1: n for i, a in enumerate(anns) if (n := _annotation_name(a)) is not None and i + 1 in present}
-    prompt = f"{TASKS['semantic'].prompt} {category}" if base.task == "semantic" else base.prompt
-    return Sample(
-        image_path=base.image_path, task=base.task, prompt=prompt, sample_id=base.sample_id,
-        instances=imap, instance_categories=names, category=category, target_path=base.target_path,
-    )  # fmt: skip
-
-
-def _file_targets(base: Sample, target: Path, category: str | None, depth_scale: float | None) -> list[Sample]:
-    if not target.is_file():
-        raise DiceptionInputError(f"target file {target} does not exist")
-    base.target_path = target
-    suffix = target.suffix.lower()
-    if base.task == "depth":
-        base.depth, base.valid_mask = load_depth(target, depth_scale)
-        return [base]
-    if base.task == "normal":
-        base.normals, base.valid_mask = load_normals(target)
-        return [base]
-    if base.task == "segmentation":
-        if suffix == ".json":
-            return [
-                Sample(image_path=base.image_path, task=base.task, prompt=base.prompt, sample_id=s.sample_id,
-                       mask=s.mask, points=s.points, target_path=target)
-                for s in iter_sa1b(target, base.image_path)
-            ]  # fmt: skip
-        base.mask = np.asarray(Image.open(target).convert("L")) > 127
-        return [base]
-    if base.task in ("semantic", "entity"):
-        if suffix != ".json":
-            raise DiceptionInputError(f"task '{base.task}' reads a .json annotation list, not {target.name}")
-        anns = _annotation_list(target)
-        with Image.open(base.image_path) as img:
-            size = (img.height, img.width)
-        if base.task == "entity":
-            return [_instances_sample(base, anns, size, None)]
-        names = [category] if category else sorted({n for a in anns if (n := _annotation_name(a))})
-        return [_instances_sample(base, [a for a in anns if _annotation_name(a) == n], size, n) for n in names]
-    # pose
-    if suffix == ".json":
-        people = []
-        for ann in _annotation_list(target):
-            kp = np.asarray(ann["keypoints"], dtype=np.float32)
-            if kp.size != NUM_KEYPOINTS * 3:
-                raise DiceptionInputError(f"target {target}: a person has {kp.size} keypoint numbers, not 51")
-            people.append(kp.reshape(NUM_KEYPOINTS, 3))
-        base.keypoints = people
-    return [base]
-
-
-def _rle_target(base: Sample, rle: Mapping[str, Any], category: str | None, counts_encoding: str) -> list[Sample]:
-    if base.task not in _MASK_TASKS:
-        raise DiceptionInputError(f"an inline RLE target fits {', '.join(_MASK_TASKS)}, not task '{base.task}'")
-    mask = decode_published_rle(rle, counts_encoding)
-    if base.task == "segmentation":
-        base.mask = mask
-    else:
-        base.instances = mask.astype(np.int32)
-        base.category = category
-        base.instance_categories = {1: category} if category and mask.any() else {}
-    return [base]
-
-
-# ---------------------------------------------------------------------------------------------- readers
-def _record_samples(
-    record: Any, line: int, data_root: Path, load_targets: bool, depth_scale: float | None, counts_encoding: str
+# ---------------------------------------------------------------------------------------------- records
+def record_samples(
+    record: ManifestRecord,
+    data_root: Path,
+    load_targets: bool = True,
+    options: GroundTruthOptions | None = None,
 ) -> list[Sample]:
-    if not isinstance(record, dict):
-        raise DiceptionInputError(f"record is a {type(record).__name__}; expected an object with input/caption")
+    """The samples of one record (usually one; an SA-1B target gives one per mask, a semantic target file
+    read without a category one per category). Raises :class:`DiceptionInputError` for a bad record.
+
+    With ``load_targets=False`` a target file is only named (``target_path``); an inline RLE target, which
+    the record holds already, is always decoded.
+    """
+    options = options or GroundTruthOptions()
+    if record.error is not None:
+        raise DiceptionInputError(record.error)
+    value = record.value
+    if not isinstance(value, dict):
+        raise DiceptionInputError(f"record is a {type(value).__name__}; expected an object with input/caption")
     for key in ("input", "caption"):
-        if not isinstance(record.get(key), str) or not record[key].strip():
+        if not isinstance(value.get(key), str) or not value[key].strip():
             raise DiceptionInputError(f"record has no '{key}' string")
-    task, category = _parse_caption(record["caption"])
-    target = record.get("target")
-    if task == "semantic" and category is None and not (isinstance(target, dict) and "path" in target):
-        raise DiceptionInputError(f"caption '{record['caption']}' needs a category, e.g. '[[image2semantic]] person'")
-    image = data_root / record["input"]
+    caption = value["caption"].strip()
+    task, category = tasks.task_from_prompt(caption)
+    if category and not task.needs_category:
+        raise DiceptionInputError(f"caption '{caption}': task '{task.name}' takes no category")
+    target = value.get("target")
+    has_file = isinstance(target, dict) and isinstance(target.get("path"), str)
+    if task.needs_category and category is None and not has_file:
+        raise DiceptionInputError(f"caption '{caption}' needs a category, e.g. '{task.prompt} person'")
+    points = points_from_published(value.get("points"), "points")
+    if points and not task.accepts_points:
+        raise DiceptionInputError(f"task '{task.name}' takes no points; drop 'points' from the record")
+    image = data_root / value["input"]
     if not image.is_file():
-        raise DiceptionInputError(f"input image {image} does not exist")
-    prompt = record["caption"].strip()
-    base = Sample(image_path=image, task=task, prompt=prompt, sample_id=f"{line}", category=category)
-    if target is None or not load_targets:
-        if isinstance(target, dict) and "path" in target:
-            base.target_path = data_root / target["path"]
+        raise DiceptionInputError(f"input image {image} does not exist; check 'input' and the data root")
+    base = Sample(image_path=image, task=task.name, prompt=caption, sample_id=f"{record.line}", category=category,
+                  points=points)  # fmt: skip
+    if not isinstance(target, dict):  # absent, or (as the published collator treats it) not an object: no target
         return [base]
-    if not isinstance(target, dict):
-        raise DiceptionInputError(f"'target' is a {type(target).__name__}; expected {{'path': ...}} or an RLE")
     if "counts" in target:
-        return _rle_target(base, target, category, counts_encoding)
-    if isinstance(target.get("path"), str):
-        return _file_targets(base, data_root / target["path"], category, depth_scale)
-    raise DiceptionInputError("'target' must be {'path': ...} or an RLE dict with 'size' and 'counts'")
+        return task.ground_truth_from_mask(base, decode_published_rle(target, options.counts_encoding))
+    if not has_file:
+        raise DiceptionInputError("'target' must be {'path': ...} or an RLE dict with 'size' and 'counts'")
+    path = data_root / target["path"]
+    if not load_targets:
+        return [replace(base, target_path=path)]
+    if not path.is_file():
+        raise DiceptionInputError(f"target file {path} does not exist")
+    return task.read_ground_truth(base, path, options)
 
 
 def iter_manifest(
@@ -229,39 +176,40 @@ def iter_manifest(
     depth_scale: float | None = None,
     counts_encoding: str = "auto",
 ) -> Iterator[Sample]:
-    """Yield the samples of a manifest (JSON list, or JSON Lines for ``.jsonl``/``.ndjson`` or ``{`` first).
+    """Yield the samples of a manifest.
 
     Args:
         path: the manifest file.
         data_root: folder that ``input`` and ``target.path`` are relative to; default the manifest's folder.
         skip_bad: skip bad records instead of raising; each one's message is appended to ``errors``.
         errors: a list to collect the skipped records' messages (``"<file>:<line>: <problem>"``).
-        load_targets: read ground truth; ``False`` yields image/prompt samples with ``target_path`` only.
+        load_targets: read ground truth files; ``False`` yields samples with ``target_path`` only.
         depth_scale: metres per unit for 16-bit PNG depth targets.
         counts_encoding: inline RLE ``counts``: ``"auto"``, ``"coco"`` or ``"base64"``
             (see :func:`.rle.decode_published_rle`).
 
-    One record yields one sample, except an SA-1B target (one per mask) and a semantic target file read
-    without a category (one per category). ``sample_id`` is the record's line (``"12"``, or ``"sa_1#45"``).
+    ``sample_id`` is the record's line (``"12"``, or ``"sa_1#45"`` for an SA-1B mask).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DiceptionInputError(f"manifest {path} does not exist")
     root = Path(data_root) if data_root is not None else path.parent
-    for line, record, parse_error in _records(path, path.read_text()):
+    options = GroundTruthOptions(depth_scale=depth_scale, counts_encoding=counts_encoding)
+    for record in read_records(path):
         try:
-            if parse_error is not None:
-                raise DiceptionInputError(parse_error)
-            samples = _record_samples(record, line, root, load_targets, depth_scale, counts_encoding)
+            samples = record_samples(record, root, load_targets, options)
         except _READ_ERRORS as err:
-            detail = str(err) if isinstance(err, (DiceptionInputError, OSError)) else f"{type(err).__name__}: {err}"
-            message = f"{path}:{line}: {detail}"
+            message = f"{path}:{record.line}: {describe_error(err)}"
             if not skip_bad:
                 raise DiceptionInputError(message) from None
             if errors is not None:
                 errors.append(message)
             continue
         yield from samples
+
+
+def describe_error(err: Exception) -> str:
+    """One line for a record's failure: the message of a user error, the type and message of anything else."""
+    detail = str(err) if isinstance(err, (DiceptionInputError, OSError)) else f"{type(err).__name__}: {err}"
+    return " ".join(detail.split())
 
 
 def read_manifest(

@@ -24,8 +24,7 @@ _COCO_RLE_CHARS = frozenset(chr(c) for c in range(48, 48 + 64))
 def encode_mask(mask: np.ndarray) -> dict[str, Any]:
     """Compressed COCO RLE of an ``(H, W)`` bool mask, with ``counts`` as ``str`` (JSON-ready)."""
     rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
-    rle["counts"] = rle["counts"].decode("ascii")
-    return rle
+    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
 def to_rle(segmentation: Any, height: int, width: int) -> dict[str, Any]:

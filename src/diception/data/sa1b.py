@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import tasks
 from ..errors import DiceptionInputError
+from ..tasks.points import points_from_pixels
 from .rle import decode_rle
 from .sample import Sample
-
-SEGMENTATION_PROMPT = "[[image2segmentation]]"
 
 
 def _load_json(path: Path) -> Any:
@@ -37,8 +37,8 @@ def iter_sa1b(json_path: str | Path, image_path: str | Path | None = None) -> It
         json_path: the per-image annotation file (``sa_<id>.json``).
         image_path: the image; by default ``image.file_name`` next to the JSON.
 
-    Each sample has ``mask`` (H, W) bool and ``points`` (the annotation's ``point_coords`` in pixels) and
-    the id ``"<file stem>#<annotation id>"``.
+    Each sample has ``mask`` (H, W) bool, ``points`` (the annotation's ``point_coords``, normalised by the
+    image size) and the id ``"<file stem>#<annotation id>"``.
     """
     json_path = Path(json_path)
     data = _load_json(json_path)
@@ -58,13 +58,14 @@ def iter_sa1b(json_path: str | Path, image_path: str | Path | None = None) -> It
             raise DiceptionInputError(
                 f"{json_path}: annotation {k} mask size {segm.get('size')} differs from the image's {size}"
             )
-        points = tuple((float(x), float(y)) for x, y in ann.get("point_coords") or ())
+        mask = decode_rle(segm)
+        where = f"{json_path}: annotation {k} point_coords"
         yield Sample(
             image_path=Path(image_path),
-            task="segmentation",
-            prompt=SEGMENTATION_PROMPT,
+            task=tasks.SEGMENTATION.name,
+            prompt=tasks.SEGMENTATION.full_prompt(),
             sample_id=f"{json_path.stem}#{ann.get('id', k)}",
-            mask=decode_rle(segm),
-            points=points,
+            mask=mask,
+            points=points_from_pixels((ann.get("point_coords") or ())[: tasks.MAX_POINTS], mask.shape, where),
             target_path=json_path,
         )

@@ -3,8 +3,10 @@
 Ground truth is a COCO-format dict (``images``, ``annotations``, ``categories``), built from arrays with
 :func:`ground_truth_from_instance_maps` / :func:`ground_truth_from_keypoints` when needed. Predictions are
 COCO results lists: ``{"image_id", "category_id", "segmentation": RLE with str counts, "score"}`` for masks
-(:func:`results_from_masks` makes them) and ``{"image_id", "category_id", "keypoints": 51 floats, "score"}``
-for people. Everything stays in memory and pycocotools' progress prints are silenced.
+(:func:`diception.data.coco_results.mask_results`, here also ``results_from_masks``) and
+``{"image_id", "category_id", "keypoints": 51 floats, "score"}`` for people
+(:func:`~diception.data.coco_results.keypoint_results`).
+Everything stays in memory and pycocotools' progress prints are silenced.
 
 Entity segmentation is scored class-agnostically (every category collapsed into one, as in Qi et al.,
 "Open-World Entity Segmentation", TPAMI 2022); semantic instance segmentation per category.
@@ -23,6 +25,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from ..data.coco_results import mask_results as results_from_masks  # noqa: F401 (the evaluation API's name)
 from ..data.rle import decode_segmentation, encode_mask, to_rle
 from ..errors import DiceptionInputError
 
@@ -37,21 +40,6 @@ AGNOSTIC_CATEGORY = {"id": 1, "name": "entity"}
 
 
 # ------------------------------------------------------------------------------------------- array builders
-def results_from_masks(
-    image_id: int, masks: Sequence[np.ndarray], scores: Sequence[float], category_id: int | Sequence[int] = 1
-) -> list[dict[str, Any]]:
-    """COCO results entries for one image's predicted ``(H, W)`` masks (one category id or one per mask)."""
-    if len(masks) != len(scores):
-        raise DiceptionInputError(f"{len(masks)} masks but {len(scores)} scores; give one score per mask")
-    cats = [category_id] * len(masks) if isinstance(category_id, int) else list(category_id)
-    if len(cats) != len(masks):
-        raise DiceptionInputError(f"{len(masks)} masks but {len(cats)} category ids")
-    return [
-        {"image_id": image_id, "category_id": int(c), "segmentation": encode_mask(m), "score": float(s)}
-        for m, s, c in zip(masks, scores, cats)
-    ]
-
-
 def ground_truth_from_instance_maps(
     instance_maps: Sequence[np.ndarray],
     instance_categories: Sequence[Mapping[int, str]] | None = None,

@@ -10,51 +10,31 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 import torch
-from accelerate import init_empty_weights
-from diffusers import AutoencoderKL, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+import torch.nn.functional as F
+from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 from diffusers.utils.torch_utils import randn_tensor
 from safetensors import SafetensorError
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..modeling import DiceptionTransformer, PixelShuffleAutoencoder, PointPromptEncoder
-from ..modeling.convert_published import (
-    check_state_dict,
-    load_strict,
-    point_encoder_state_dict,
-    read_published_checkpoint,
-)
-from ..tasks.registry import MAX_POINTS, TaskRequest
+from ..modeling import DiceptionTransformer, PointPromptEncoder
+from ..tasks.points import POINT_ORDERS, point_slots, points_from_pixels
+from ..tasks.registry import TaskRequest
 from .image_processing import ImageInput, resize, to_tensor
 from .pipeline_output import DiceptionOutput
 from .prompt_cache import PromptEmbeddingCache, encode_with_text_encoders
+from .published_loader import TEXT_COMPONENTS, load_published
 
-TEXT_COMPONENTS = ("tokenizer", "tokenizer_2", "tokenizer_3", "text_encoder", "text_encoder_2", "text_encoder_3")
-POINT_ORDERS = ("xy", "yx")
 OUTPUT_TYPES = ("np", "pt", "pil", "latent")
-
-
-def default_dtype(device: torch.device | str) -> torch.dtype:
-    """bf16 on CUDA (the published setting), fp16 on MPS, fp32 on CPU (bf16 is slow on most CPUs)."""
-    kind = torch.device(device).type
-    return {"cuda": torch.bfloat16, "mps": torch.float16}.get(kind, torch.float32)
-
-
-def default_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 class DiceptionPipeline(DiffusionPipeline):
     """Generalist perception with DICEPTION (SD3 MMDiT, rectified flow, task chosen by prompt).
 
     Components: ``transformer`` (:class:`DiceptionTransformer`), ``point_encoder`` (:class:`PointPromptEncoder`),
-    ``vae`` (``AutoencoderKL``), ``scheduler`` (``FlowMatchEulerDiscreteScheduler``), ``prompt_cache``
-    (:class:`PromptEmbeddingCache`), and optionally SD3's three tokenizers and text encoders for prompts outside
-    the cache.
+    ``vae`` (``AutoencoderKL``, or :class:`PixelShuffleAutoencoder` for small models), ``scheduler``
+    (``FlowMatchEulerDiscreteScheduler``), ``prompt_cache`` (:class:`PromptEmbeddingCache`), and optionally SD3's
+    three tokenizers and text encoders for prompts outside the cache.
 
     Config (saved in ``model_index.json``):
         default_num_inference_steps: Euler steps when ``num_inference_steps`` is None (28 as published).
@@ -66,13 +46,13 @@ class DiceptionPipeline(DiffusionPipeline):
 
     model_cpu_offload_seq = "text_encoder->text_encoder_2->text_encoder_3->transformer->vae"
     _optional_components = list(TEXT_COMPONENTS)
-    _callback_tensor_inputs = ["latents"]
+    _callback_tensor_inputs = ["latents", "prompt_embeds", "pooled_prompt_embeds"]
 
     def __init__(
         self,
         transformer: DiceptionTransformer,
         point_encoder: PointPromptEncoder,
-        vae: AutoencoderKL | PixelShuffleAutoencoder,
+        vae,
         scheduler: FlowMatchEulerDiscreteScheduler,
         prompt_cache: PromptEmbeddingCache,
         tokenizer=None,
@@ -120,7 +100,8 @@ class DiceptionPipeline(DiffusionPipeline):
         The checkpoint is read with ``weights_only=True`` and must fill every transformer and point-encoder
         weight (the published loader silently keeps base SD3 weights for missing keys; we refuse). SD3's text
         encoders are loaded once to fill the prompt cache (the six task prompts, the 80 COCO semantic prompts,
-        ``extra_prompts`` and the empty prompt) and dropped unless ``with_text_encoders``.
+        ``extra_prompts`` and the empty prompt) and dropped unless ``with_text_encoders``. The loading itself
+        lives in :mod:`.published_loader`.
 
         Args:
             sd3_dir: folder of ``stabilityai/stable-diffusion-3-medium-diffusers``.
@@ -130,35 +111,12 @@ class DiceptionPipeline(DiffusionPipeline):
             extra_prompts: further prompts to cache.
             config: overrides of the pipeline config (``default_num_inference_steps``, ``point_order``, ...).
         """
-        dtype = torch_dtype or torch.float32
-        sd3 = Path(sd3_dir)
-        _check_sd3_folder(sd3)
-        ckpt = read_published_checkpoint(diception_pth)
-        with init_empty_weights():  # no memory yet: the checkpoint is checked before any slow work
-            transformer = DiceptionTransformer.from_config(DiceptionTransformer.load_config(sd3 / "transformer"))
-            point_encoder = PointPromptEncoder(embed_dim=transformer.inner_dim)
-        point_state = point_encoder_state_dict(ckpt)
-        check_state_dict(transformer, ckpt["transformer"], "transformer")
-        check_state_dict(point_encoder, point_state, "point encoder")
-
-        # The text encoders run once and are freed before the MMDiT is materialised, so the two never coexist.
-        text = load_text_components(sd3, dtype)
-        prompts = list(dict.fromkeys(tasks.cached_prompt_set() + list(extra_prompts)))
-        prompt_cache = build_prompt_cache(text, prompts)
-        if not with_text_encoders:
-            text = {}
-        load_strict(transformer, ckpt["transformer"], "transformer", dtype)
-        load_strict(point_encoder, point_state, "point encoder", dtype)
-        del ckpt, point_state
-
-        vae = AutoencoderKL.from_pretrained(sd3, subfolder="vae", torch_dtype=dtype)
-        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(sd3, subfolder="scheduler")
-        return cls(transformer=transformer, point_encoder=point_encoder, vae=vae, scheduler=scheduler,
-                   prompt_cache=prompt_cache, **text, **config)  # fmt: skip
+        return load_published(cls, sd3_dir, diception_pth, torch_dtype, with_text_encoders, extra_prompts, **config)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs) -> DiceptionPipeline:
-        """Load a folder written by :meth:`save_pretrained` (or ``diception convert``). Local folders only."""
+        """Load a folder written by :meth:`save_pretrained` (or ``diception convert``). Local folders only, and
+        safetensors only (a ``.bin`` is never unpickled)."""
         folder = Path(pretrained_model_name_or_path)
         index = folder / "model_index.json"
         if not index.is_file():
@@ -166,7 +124,13 @@ class DiceptionPipeline(DiffusionPipeline):
                 f"'{folder}' is not a DICEPTION model folder (no model_index.json); create one with "
                 "`diception convert --sd3 SD3_DIR --checkpoint DICEPTION_v1.pth --out DIR`"
             )
-        if json.loads(index.read_text()).get("_class_name") != cls.__name__:
+        try:
+            class_name = json.loads(index.read_text()).get("_class_name")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            raise DiceptionInputError(
+                f"'{index}' is not valid JSON; the model folder is damaged: convert it again with `diception convert`"
+            ) from None
+        if class_name != cls.__name__:
             raise DiceptionInputError(
                 f"'{folder}' holds a different pipeline; for the SD3 folder plus DICEPTION_v1.pth use "
                 "--pretrained_model_path SD3_DIR --diception_path PTH (Python: DiceptionPipeline.from_official)"
@@ -175,13 +139,10 @@ class DiceptionPipeline(DiffusionPipeline):
         kwargs.setdefault("use_safetensors", True)  # never fall back to unpickling .bin files
         try:
             return super().from_pretrained(folder, **kwargs)
-        except (OSError, ValueError, RuntimeError, SafetensorError) as err:
-            if isinstance(err, DiceptionInputError):
-                raise
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise DiceptionInputError(
-                f"model folder '{folder}' is incomplete or corrupt ({first}); convert it again with `diception convert`"
-            ) from None
+        except DiceptionInputError:
+            raise
+        except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as err:
+            raise loading_error(folder, err) from None
 
     # ------------------------------------------------------------------------------------------------------
     # Conditioning
@@ -199,12 +160,7 @@ class DiceptionPipeline(DiffusionPipeline):
 
     def encode_points(self, requests: Sequence[TaskRequest]) -> torch.Tensor:
         """``(B, 5, inner_dim)`` point tokens; coordinates are ordered as ``config.point_order`` says."""
-        coords = torch.zeros(len(requests), MAX_POINTS, 2)
-        is_point = torch.zeros(len(requests), MAX_POINTS, dtype=torch.bool)
-        for i, request in enumerate(requests):
-            for j, (x, y) in enumerate(request.points):
-                coords[i, j] = torch.tensor([x, y] if self.config.point_order == "xy" else [y, x])
-                is_point[i, j] = True
+        coords, is_point = point_slots([r.points for r in requests], self.config.point_order)
         device = self._execution_device
         return self.point_encoder(coords.to(device), is_point.to(device))
 
@@ -226,6 +182,9 @@ class DiceptionPipeline(DiffusionPipeline):
     # ------------------------------------------------------------------------------------------------------
     def _requests(self, batch: int, task, prompt, category, points, sizes: list[tuple[int, int]]
                   ) -> list[TaskRequest]:  # fmt: skip
+        """One :class:`TaskRequest` per image: given ones as they are, the rest resolved from task / prompt /
+        category and pixel points."""
+
         def per_image(value, name: str, is_scalar: Callable[[object], bool]) -> list:
             if is_scalar(value):
                 return [value] * batch
@@ -239,33 +198,35 @@ class DiceptionPipeline(DiffusionPipeline):
         def scalar_points(value) -> bool:  # None, or one image's list of (x, y) pairs
             return value is None or len(value) == 0 or is_point(value[0])
 
-        tasks_ = per_image(task, "task", lambda v: v is None or isinstance(v, str))
+        tasks_ = per_image(task, "task", lambda v: v is None or isinstance(v, (str, tasks.Task, TaskRequest)))
         prompts = per_image(prompt, "prompt", lambda v: v is None or isinstance(v, str))
         categories = per_image(category, "category", lambda v: v is None or isinstance(v, str))
         points_ = per_image(points, "points", scalar_points)
         requests = []
-        for t, p, c, pts, (h, w) in zip(tasks_, prompts, categories, points_, sizes):
-            normalised = None
-            if pts is not None and len(pts) > 0:
-                normalised = []
-                for point in pts:
-                    if len(point) != 2:
-                        raise DiceptionInputError(f"point {tuple(point)} must be a pixel pair (x, y)")
-                    x, y = float(point[0]), float(point[1])
-                    if not (0 <= x <= w and 0 <= y <= h):
-                        raise DiceptionInputError(
-                            f"point (x={x:g}, y={y:g}) lies outside the {w}x{h} image; points are pixel (x, y)"
-                        )
-                    normalised.append((x / w, y / h))
-            requests.append(tasks.resolve_request(task=t, prompt=p, category=c, points=normalised))
+        for t, p, c, pts, size in zip(tasks_, prompts, categories, points_, sizes):
+            if isinstance(t, TaskRequest):
+                if p is not None or c is not None or (pts is not None and len(pts) > 0):
+                    raise DiceptionInputError(
+                        "a TaskRequest carries its own prompt and points; do not pass prompt=, category= or points="
+                    )
+                requests.append(t)
+            else:
+                pixels = points_from_pixels(pts, size, "points")
+                requests.append(tasks.resolve_request(task=t, prompt=p, category=c, points=pixels))
         return requests
 
     def _processing_size(self, size: tuple[int, int], resolution: int) -> tuple[int, int]:
+        """The square ``resolution``, or with 0 the input ``size`` padded up to the latent grid's multiple."""
         multiple = self.vae_scale_factor * self.transformer.config.patch_size
-        target = size if resolution == 0 else (resolution, resolution)
-        if target[0] % multiple or target[1] % multiple:
-            fix = "resize the image" if resolution == 0 else f"use a multiple of {multiple}"
-            raise DiceptionInputError(f"processing size {target[1]}x{target[0]} is not a multiple of {multiple}; {fix}")
+        if resolution == 0:
+            target = (-(-size[0] // multiple) * multiple, -(-size[1] // multiple) * multiple)
+        else:
+            if resolution % multiple:
+                raise DiceptionInputError(
+                    f"processing size {resolution}x{resolution} is not a multiple of {multiple}; use a multiple of "
+                    f"{multiple} (or 0 to keep the input size)"
+                )
+            target = (resolution, resolution)
         limit = self.transformer.config.pos_embed_max_size * multiple
         if max(target) > limit:
             raise DiceptionInputError(
@@ -281,7 +242,7 @@ class DiceptionPipeline(DiffusionPipeline):
     def __call__(
         self,
         image: ImageInput | Sequence[ImageInput],
-        task: str | Sequence[str] | None = None,
+        task: str | tasks.Task | TaskRequest | Sequence[str | tasks.Task | TaskRequest] | None = None,
         *,
         prompt: str | Sequence[str] | None = None,
         category: str | Sequence[str] | None = None,
@@ -294,30 +255,37 @@ class DiceptionPipeline(DiffusionPipeline):
         output_type: str = "np",
         return_dict: bool = True,
         callback_on_step_end: Callable | None = None,
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
     ) -> DiceptionOutput | tuple:
         """Run DICEPTION on one image or a batch.
 
         Args:
             image: a path, PIL image, numpy array (HxWx3; uint8 in [0, 255] or float in [0, 1]), CxHxW tensor, or
                 a list of these (a batch), or a ``(B, 3, H, W)`` tensor.
-            task: ``"depth"``, ``"normal"``, ``"pose"``, ``"segmentation"``, ``"semantic"`` or ``"entity"``; a
-                list gives one task per image (one batch can mix tasks).
+            task: a task name (``"depth"``, ``"normal"``, ``"pose"``, ``"segmentation"``, ``"semantic"``,
+                ``"entity"`` or a registered one), a :class:`~diception.tasks.Task`, or a ready
+                :class:`~diception.tasks.TaskRequest` (task, prompt and normalised points in one); a list gives
+                one per image (one batch can mix tasks).
             prompt: the raw prompt instead of ``task`` (``"[[image2semantic]] person"``); str or list.
-            category: the category for ``task="semantic"`` (``"person"``); str or list.
-            points: for ``task="segmentation"``, up to 5 pixel ``(x, y)`` points of the input image (SAM's
-                convention) on one object; for a batch, a list of such lists.
+            category: the category for a task that takes one (``task="semantic"``: ``"person"``); str or list.
+            points: for a task that reads points (``"segmentation"``), up to 5 pixel ``(x, y)`` points of the input
+                image (SAM's convention) on one object; for a batch, a list of such lists.
             num_inference_steps: Euler steps (default: ``config.default_num_inference_steps``, 28).
             guidance_scale: CFG scale; > 1 runs the unconditional branch too (default 2.0).
             generator: seeds the starting noise (drawn on the generator's device).
             latents: ``(B, 16, h, w)`` starting noise instead of drawing it.
             processing_resolution: square side the image is resized to (default 768); 0 keeps the input size,
-                whose sides must then be multiples of 16.
+                padded (edge pixels repeated) up to a multiple of 16 and cropped back afterwards.
             output_type: ``"np"``, ``"pt"``, ``"pil"`` or ``"latent"``.
             return_dict: return a :class:`DiceptionOutput` (else a tuple ``(images, prediction)``).
-            callback_on_step_end: ``fn(pipe, step, timestep, {"latents": ...}) -> dict``, diffusers-style.
+            callback_on_step_end: ``fn(pipe, step, timestep, callback_kwargs) -> dict`` after every step,
+                diffusers-style (a ``PipelineCallback`` works too); the returned tensors replace the pipeline's.
+            callback_on_step_end_tensor_inputs: which tensors ``callback_kwargs`` holds, from
+                ``"latents"``, ``"prompt_embeds"`` and ``"pooled_prompt_embeds"`` (default ``["latents"]``).
 
         Returns:
-            :class:`DiceptionOutput` with ``images`` (the model's RGB outputs at input size) and ``prediction``.
+            :class:`DiceptionOutput` with ``images`` (the model's RGB outputs at input size), ``prediction`` (one
+            decoded structure per image, by its task) and ``prompts``.
         """
         # 1. Defaults come from the model's config; check what can be checked before any work.
         steps = num_inference_steps if num_inference_steps is not None else self.config.default_num_inference_steps
@@ -331,6 +299,12 @@ class DiceptionPipeline(DiffusionPipeline):
             raise DiceptionInputError(f"num_inference_steps must be at least 1, got {steps}")
         if resolution < 0:
             raise DiceptionInputError(f"processing_resolution must be >= 0, got {resolution}")
+        tensor_inputs = list(getattr(callback_on_step_end, "tensor_inputs", callback_on_step_end_tensor_inputs))
+        unknown = [name for name in tensor_inputs if name not in self._callback_tensor_inputs]
+        if unknown:
+            raise DiceptionInputError(
+                f"callback_on_step_end_tensor_inputs {unknown} are not among {self._callback_tensor_inputs}"
+            )
 
         # 2. Images to (3, H, W) tensors in [0, 1]; tasks, prompts and points to validated requests.
         if isinstance(image, torch.Tensor) and image.ndim == 4:
@@ -341,18 +315,24 @@ class DiceptionPipeline(DiffusionPipeline):
         sizes = [tuple(im.shape[-2:]) for im in images]
         requests = self._requests(len(images), task, prompt, category, points, sizes)
 
-        # 3. Images that share a processing size run as one batch.
+        # 3. Images that share a processing size run as one batch (resized, or padded when keeping their size).
         groups: dict[tuple[int, int], list[int]] = {}
         for i, size in enumerate(sizes):
             groups.setdefault(self._processing_size(size, resolution), []).append(i)
         if latents is not None and len(groups) > 1:
             raise DiceptionInputError("latents= needs all images at one processing size")
 
+        def fit(im: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+            if resolution:
+                return resize(im[None], size)
+            pad = (0, size[1] - im.shape[-1], 0, size[0] - im.shape[-2])
+            return F.pad(im[None], pad, mode="replicate") if any(pad) else im[None]
+
         results: list[torch.Tensor | None] = [None] * len(images)
         for size, members in groups.items():
-            batch = torch.cat([resize(images[i][None], size) for i in members])  # inputs may differ in size
+            batch = torch.cat([fit(images[i], size) for i in members])
             out = self._denoise(batch, [requests[i] for i in members], steps, guidance, generator, latents,
-                                callback_on_step_end)  # fmt: skip
+                                callback_on_step_end, tensor_inputs)  # fmt: skip
             for k, i in enumerate(members):
                 results[i] = out[k]
 
@@ -360,17 +340,19 @@ class DiceptionPipeline(DiffusionPipeline):
             return DiceptionOutput(images=None, prediction=None, prompts=[r.prompt for r in requests],
                                    latents=torch.stack(results))  # fmt: skip
 
-        # 4. Decode the latents, resize back to each input's size and read out each task's structure.
-        pictures = []
+        # 4. Decode the latents, back to each input's size (cropped or resized), read out each task's structure.
+        pictures: list[torch.Tensor | None] = [None] * len(images)
         for members in groups.values():
             decoded = self.decode_latents(torch.stack([results[i] for i in members]))
             for k, i in enumerate(members):
-                pictures.append((i, resize(decoded[k : k + 1].cpu(), sizes[i])[0]))
-        pictures = [p for _, p in sorted(pictures, key=lambda item: item[0])]
+                picture = decoded[k : k + 1].cpu()
+                if not resolution:
+                    picture = picture[..., : sizes[i][0], : sizes[i][1]]
+                pictures[i] = resize(picture, sizes[i])[0]
         self.maybe_free_model_hooks()
         return self._format(pictures, requests, output_type, return_dict)
 
-    def _denoise(self, images, requests, steps, guidance, generator, latents, callback):
+    def _denoise(self, images, requests, steps, guidance, generator, latents, callback, tensor_inputs):
         """Flow-matching Euler sampling for one same-size batch; returns the final latents (float32)."""
         device = self._execution_device
         dtype = self.transformer.dtype
@@ -412,8 +394,11 @@ class DiceptionPipeline(DiffusionPipeline):
                 velocity = uncond + guidance * (cond_v - uncond)
             latents = self.scheduler.step(velocity, t, latents, return_dict=False)[0]
             if callback is not None:
-                updates = callback(self, i, t, {"latents": latents}) or {}
+                current = {"latents": latents, "prompt_embeds": text, "pooled_prompt_embeds": pooled}
+                updates = callback(self, i, t, {name: current[name] for name in tensor_inputs}) or {}
                 latents = updates.get("latents", latents)
+                text = updates.get("prompt_embeds", text)
+                pooled = updates.get("pooled_prompt_embeds", pooled)
         return latents
 
     def _format(self, pictures: list[torch.Tensor], requests: list[TaskRequest], output_type: str,
@@ -441,44 +426,17 @@ def spatial_scale(vae) -> int:
     return int(factor) if factor else 2 ** (len(vae.config.block_out_channels) - 1)
 
 
-def load_text_components(sd3_dir: Path, dtype: torch.dtype) -> dict:
-    """SD3's tokenizers and text encoders from the diffusers folder (T5 skipped if the folder has none)."""
-    from transformers import CLIPTextModelWithProjection, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
-
-    parts = {
-        "tokenizer": (CLIPTokenizer, {}),
-        "tokenizer_2": (CLIPTokenizer, {}),
-        "tokenizer_3": (T5TokenizerFast, {}),
-        "text_encoder": (CLIPTextModelWithProjection, {"torch_dtype": dtype}),
-        "text_encoder_2": (CLIPTextModelWithProjection, {"torch_dtype": dtype}),
-        "text_encoder_3": (T5EncoderModel, {"torch_dtype": dtype}),
-    }
-    loaded = {}
-    for name, (klass, kwargs) in parts.items():
-        if not (sd3_dir / name).is_dir():
-            if name.endswith("_3"):
-                loaded[name] = None
-                continue
-            raise DiceptionInputError(f"'{sd3_dir}' has no {name}/ folder; it is not a complete SD3 diffusers folder")
-        loaded[name] = klass.from_pretrained(sd3_dir, subfolder=name, local_files_only=True, **kwargs)
-    return loaded
-
-
-def build_prompt_cache(text_components: dict, prompts: Sequence[str], batch_size: int = 16) -> PromptEmbeddingCache:
-    """Encode ``prompts`` (plus the empty prompt) with SD3's text encoders into a :class:`PromptEmbeddingCache`."""
-    prompts = list(dict.fromkeys([""] + list(prompts)))
-    chunks = [encode_with_text_encoders(text_components, prompts[i : i + batch_size])
-              for i in range(0, len(prompts), batch_size)]  # fmt: skip
-    return PromptEmbeddingCache.from_embeddings(
-        prompts, torch.cat([c[0] for c in chunks]), torch.cat([c[1] for c in chunks])
-    )
-
-
-def _check_sd3_folder(folder: Path) -> None:
-    needed = ["model_index.json", "transformer/config.json", "vae/config.json", "scheduler/scheduler_config.json"]
-    missing = [n for n in needed if not (folder / n).is_file()]
-    if missing:
-        raise DiceptionInputError(
-            f"'{folder}' is not an SD3 diffusers folder (missing {', '.join(missing)}); pass the folder of "
-            "stabilityai/stable-diffusion-3-medium-diffusers (--pretrained_model_path)"
-        )
+def loading_error(folder: Path, err: Exception) -> DiceptionInputError:
+    """What went wrong loading a model folder, in one line with the fix: a missing file, a damaged weights
+    file, or weights that do not fit the folder's configs."""
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    text = str(err).lower()
+    if isinstance(err, FileNotFoundError) or "no file named" in text or "does not appear to have a file" in text:
+        what = f"is incomplete ({first})"
+    elif "safetensor" in text or "header" in text or "deserializ" in text or type(err).__name__ == "SafetensorError":
+        what = f"is incomplete or corrupt: a weights file cannot be read ({first})"
+    elif "size mismatch" in text or "shape" in text or "missing" in text or "unexpected" in text:
+        what = f"holds weights that do not fit its configs ({first})"
+    else:
+        what = f"cannot be loaded ({type(err).__name__}: {first})"
+    return DiceptionInputError(f"model folder '{folder}' {what}; convert it again with `diception convert`")

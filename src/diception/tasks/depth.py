@@ -13,12 +13,23 @@ ground truth by the evaluation code).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
 import numpy as np
 
+from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
+from . import prediction_files as files
+from .task import GroundTruthOptions, Scorer, Task
+
+if TYPE_CHECKING:
+    from ..data.sample import Sample
 
 QUANTILE_LOW = 0.02  # depth quantile whose disparity maps to the bright end
 QUANTILE_HIGH = 0.98  # depth quantile whose disparity maps to the dark end
+DEPTH_COLORMAP = "Spectral"  # the published script's colour map for depth
 
 
 def _default_valid(depth: np.ndarray) -> np.ndarray:
@@ -85,3 +96,93 @@ def disparity_to_depth(disparity: np.ndarray, scale: float = 1.0, shift: float =
     """
     disparity = np.asarray(disparity, dtype=np.float32)
     return (1.0 / np.maximum(scale * disparity + shift, eps)).astype(np.float32)
+
+
+def depth_colormap(disparity: np.ndarray) -> np.ndarray:
+    """``(H, W)`` disparity in [0, 1] -> float ``(H, W, 3)`` colours of :data:`DEPTH_COLORMAP` in [0, 1]."""
+    import matplotlib
+
+    return matplotlib.colormaps[DEPTH_COLORMAP](np.clip(disparity, 0.0, 1.0))[..., :3].astype(np.float32)
+
+
+def write_depth_16bit(prediction: files.Prediction, stream: BinaryIO) -> None:
+    """Disparity * 65535 as a uint16 PNG."""
+    disparity = np.clip(np.asarray(prediction.value, dtype=np.float64), 0.0, 1.0)
+    files.png_bytes((disparity * 65535.0).round().astype(np.uint16), stream)
+
+
+def write_depth_color(prediction: files.Prediction, stream: BinaryIO) -> None:
+    """The colour-mapped disparity alone."""
+    files.png_bytes(files.to_uint8(depth_colormap(np.asarray(prediction.value))), stream)
+
+
+class DepthTask(Task):
+    """Monocular depth: the picture is grey normalised disparity; the prediction an ``(H, W)`` float32 array.
+
+    Files: ``.npy`` (float32 disparity), ``_16bit.png`` (disparity * 65535), ``_color.png`` (colour-mapped);
+    the side-by-side picture shows the colour map. Ground truth: ``Sample.depth`` (metres) and ``valid_mask``,
+    read from ``.npy`` or 16-bit ``.png`` files. Scored per image after a disparity scale-and-shift fit.
+    """
+
+    name = "depth"
+    prompt = "[[image2depth]]"
+    description = "monocular depth (relative disparity, near = bright)"
+    output = "normalised disparity, grey (3 equal channels)"
+    prediction_kind = "depth"
+    fast_preset_ok = True
+    files = ((".npy", files.write_float32_npy), ("_16bit.png", write_depth_16bit), ("_color.png", write_depth_color))
+
+    def has_ground_truth(self, sample: Sample) -> bool:
+        return sample.depth is not None or super().has_ground_truth(sample)
+
+    def target_picture(self, sample: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
+        if sample.depth is None:
+            return super().target_picture(sample, rng)
+        return encode(sample.depth, sample.valid_mask)
+
+    def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
+        from ..data.dense_folder import load_depth
+
+        depth, valid = load_depth(path, options.depth_scale)
+        return [replace(sample, depth=depth, valid_mask=valid, target_path=path)]
+
+    def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator
+                           ) -> list[tuple[str, str]]:  # fmt: skip
+        name = f"{stem}_depth.npy"
+        write_atomically(folder / name, lambda stream: np.save(stream, sample.depth))
+        return [(self.full_prompt(), name)]
+
+    def decode(self, picture: np.ndarray) -> np.ndarray:
+        return decode(picture)
+
+    def read_prediction(self, base: Path) -> np.ndarray:
+        return np.load(files.existing_file(base, ".npy")).astype(np.float32)
+
+    def display_picture(self, prediction: files.Prediction) -> np.ndarray:
+        return depth_colormap(np.asarray(prediction.value))
+
+    def published_array(self, prediction: files.Prediction) -> np.ndarray:
+        return np.asarray(prediction.value)
+
+    def scorer(self) -> Scorer:
+        from ..evaluation.depth import depth_metrics
+        from ..evaluation.scorers import PerImageScorer
+
+        return PerImageScorer(lambda p, s: depth_metrics(np.asarray(p), s.depth, valid=s.valid_mask))
+
+    def baseline(self, sample: Sample) -> np.ndarray:
+        """A vertical ramp, bright (near) at the bottom of the picture, as a floor seen from above would be."""
+        height, width = sample.image_size()
+        return np.repeat(np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None], width, axis=1)
+
+    def picture_metrics(self, predicted: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        """AbsRel and delta1 after disparity alignment, the target's disparity taken as the truth."""
+        from ..evaluation.depth import depth_metrics
+
+        gt_disp = decode(target)
+        valid = gt_disp > 1e-3
+        if not valid.any():
+            return {}
+        gt_depth = np.where(valid, 1.0 / np.maximum(gt_disp, 1e-3), 0.0)
+        metrics = depth_metrics(decode(predicted), gt_depth, valid)
+        return {"abs_rel": metrics["abs_rel"], "delta1": metrics["delta1"]}

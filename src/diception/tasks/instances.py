@@ -20,15 +20,24 @@ Decoding does not assume our palette (a real model's colours drift), it finds th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pycocotools.mask as mask_utils
 from scipy import ndimage
 
+from ..atomic_files import write_atomically
+from ..data.rle import decode_rle, encode_mask
 from ..errors import DiceptionInputError
+from . import prediction_files as files
 from .palette import nearest_colour, random_colours
-from .point_seg import mask_to_rle
+from .task import GroundTruthOptions, Scorer, Task, TaskExample
+
+if TYPE_CHECKING:
+    from ..data.sample import Sample
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,7 @@ def decode(rgb: np.ndarray, params: InstanceDecodeParams | None = None) -> list[
             mask = mask | (small[holes] & ~taken)
             taken |= mask
         score = float(consistency[mask].mean())
-        rle = mask_to_rle(mask)
+        rle = encode_mask(mask)
         bbox = tuple(float(v) for v in mask_utils.toBbox(rle))
         colour = tuple(float(v) for v in centres[k])
         instances.append(Instance(mask, rle, int(mask.sum()), bbox, score, colour))  # type: ignore[arg-type]
@@ -266,15 +275,165 @@ def decode(rgb: np.ndarray, params: InstanceDecodeParams | None = None) -> list[
     return instances
 
 
-def to_coco_results(instances: list[Instance], image_id: int, category_id: int = 1) -> list[dict]:
-    """COCO segmentation-results entries (image id, category id, segmentation RLE, bbox, score)."""
-    return [
-        {
-            "image_id": int(image_id),
-            "category_id": int(category_id),
-            "segmentation": inst.rle,
-            "bbox": list(inst.bbox),
-            "score": inst.score,
-        }
-        for inst in instances
-    ]
+def instance_annotations(ids: np.ndarray, categories: dict[int, str]) -> list[dict[str, Any]]:
+    """One annotation per named instance of an id map: ``id``, ``category``, ``segmentation`` (RLE), ``area``
+    and ``bbox`` (pixel-inclusive ``x, y, w, h``), in the order of ``categories``."""
+    annotations = []
+    for instance, category in categories.items():
+        mask = ids == instance
+        rows, cols = np.nonzero(mask)
+        bbox = [int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)]
+        annotations.append(
+            {"id": instance, "category": category, "segmentation": encode_mask(mask), "area": int(mask.sum()),
+             "bbox": bbox}
+        )  # fmt: skip
+    return annotations
+
+
+def _annotation_name(ann: dict[str, Any]) -> str | None:
+    name = ann.get("prompt", ann.get("category"))
+    return str(name).strip() if name is not None else None
+
+
+def _annotation_list(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise DiceptionInputError(f"target {path}:{err.lineno}: invalid JSON ({err.msg})") from None
+    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+        data = data["annotations"]
+    if not isinstance(data, list):
+        raise DiceptionInputError(f"target {path} must hold a list of annotations")
+    return data
+
+
+class EntityTask(Task):
+    """Entity segmentation: every object in a random colour; the prediction a list of :class:`Instance`.
+
+    Files: ``_output.png`` (the picture) and ``_masks.json`` (COCO results, one entry per instance). Ground
+    truth: ``Sample.instances`` (an id map), read from a ``.json`` list of annotations (``segmentation`` as
+    polygon or RLE, optional ``prompt``/``category``). Scored by COCO mask AP, class-agnostic.
+    """
+
+    name = "entity"
+    prompt = "[[image2entity]]"
+    description = "entity segmentation (every object, class-agnostic)"
+    output = "each entity in a random colour on black"
+    prediction_kind = "instances"
+    files = (("_output.png", files.write_rgb_png), ("_masks.json", files.write_masks_json))
+
+    def has_ground_truth(self, sample: Sample) -> bool:
+        return sample.instances is not None or super().has_ground_truth(sample)
+
+    def target_picture(self, sample: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The instances in random palette colours, seeded from ``rng`` (colour seed 0 without it)."""
+        if sample.instances is None:
+            return super().target_picture(sample, rng)
+        return encode(sample.instances, seed=int(rng.integers(2**31)) if rng is not None else 0)
+
+    def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
+        if path.suffix.lower() != ".json":
+            raise DiceptionInputError(f"task '{self.name}' reads a .json annotation list, not {path.name}")
+        return self._samples_of(replace(sample, target_path=path), _annotation_list(path))
+
+    def _samples_of(self, sample: Sample, anns: list[dict[str, Any]]) -> list[Sample]:
+        return [self._with_annotations(sample, anns, None)]
+
+    def _with_annotations(self, sample: Sample, anns: list[dict[str, Any]], category: str | None) -> Sample:
+        from ..data.coco import paint_instances
+        from ..data.rle import decode_segmentation
+
+        h, w = sample.image_size()
+        ids = paint_instances([decode_segmentation(a["segmentation"], h, w) for a in anns], (h, w))
+        present = set(np.unique(ids).tolist()) - {0}
+        names = {i + 1: n for i, a in enumerate(anns) if (n := _annotation_name(a)) is not None and i + 1 in present}
+        return replace(sample, prompt=self.full_prompt(category), instances=ids, instance_categories=names,
+                       category=category)  # fmt: skip
+
+    def ground_truth_from_mask(self, sample: Sample, mask: np.ndarray) -> list[Sample]:
+        named = {1: sample.category} if sample.category and mask.any() else {}
+        return [replace(sample, instances=mask.astype(np.int32), instance_categories=named)]
+
+    def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator
+                           ) -> list[tuple[str, str]]:  # fmt: skip
+        return [(self.full_prompt(), self._write_instances(sample, folder, stem))]
+
+    def _write_instances(self, sample: Sample, folder: Path, stem: str) -> str:
+        """``<stem>_instances.png`` (16-bit ids) and ``<stem>_instances.json`` (annotations); returns the JSON name."""
+        from PIL import Image
+
+        ids = Image.fromarray(sample.instances.astype(np.uint16))
+        write_atomically(folder / f"{stem}_instances.png", lambda stream: ids.save(stream, format="PNG"))
+        document = json.dumps(instance_annotations(sample.instances, sample.instance_categories))
+        name = f"{stem}_instances.json"
+        write_atomically(folder / name, lambda stream: stream.write(document.encode("utf-8")))
+        return name
+
+    def decode(self, picture: np.ndarray) -> list[Instance]:
+        return decode(picture)
+
+    def read_prediction(self, base: Path) -> list[Instance]:
+        entries = files.read_json(files.existing_file(base, "_masks.json"))
+        return [Instance(mask=decode_rle(e["segmentation"]), rle=e["segmentation"], area=int(e["area"]),
+                         bbox=tuple(e["bbox"]), score=float(e["score"]), colour=(0.0, 0.0, 0.0))
+                for e in entries]  # fmt: skip
+
+    def scorer(self) -> Scorer:
+        from ..evaluation.scorers import InstanceScorer
+
+        return InstanceScorer()
+
+    def baseline(self, sample: Sample) -> list[Instance]:
+        """One instance covering the whole picture."""
+        height, width = sample.image_size()
+        mask = np.ones((height, width), dtype=bool)
+        return [Instance(mask=mask, rle=encode_mask(mask), area=mask.size, bbox=(0.0, 0.0, float(width), float(height)),
+                         score=1.0, colour=(1.0, 1.0, 1.0))]  # fmt: skip
+
+
+class SemanticTask(EntityTask):
+    """Semantic instance segmentation: the instances of the prompt's category; predictions as for entity.
+
+    Ground truth as for entity, one sample per category of the annotation list (or the record's own
+    category). Scored by COCO mask AP per category and semantic mIoU.
+    """
+
+    name = "semantic"
+    prompt = "[[image2semantic]]"
+    description = "instances of one category, e.g. person"
+    output = "each instance of the category in a random colour on black"
+    needs_category = True
+
+    def draw_example(self, sample: Sample, rng: np.random.Generator) -> TaskExample:
+        """The instances of the sample's category, or of one category present drawn at random."""
+        category = sample.category
+        ids = sample.instances
+        if category is None:
+            categories = sorted(set(sample.instance_categories.values()))
+            if not categories:
+                raise DiceptionInputError(f"task '{self.name}' needs an object in the scene; this scene shows none")
+            category = categories[int(rng.integers(len(categories)))]
+            wanted = [i for i, c in sample.instance_categories.items() if c == category]
+            ids = np.where(np.isin(sample.instances, wanted), sample.instances, 0)
+        return TaskExample(encode(ids, seed=int(rng.integers(2**31))), self.full_prompt(category), ())
+
+    def _samples_of(self, sample: Sample, anns: list[dict[str, Any]]) -> list[Sample]:
+        names = [sample.category] if sample.category else sorted({n for a in anns if (n := _annotation_name(a))})
+        return [self._with_annotations(sample, [a for a in anns if _annotation_name(a) == n], n) for n in names]
+
+    def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator
+                           ) -> list[tuple[str, str]]:  # fmt: skip
+        name = self._write_instances(sample, folder, stem)
+        return [(self.full_prompt(c), name) for c in sorted(set(sample.instance_categories.values()))]
+
+    def complete_request(self, sample: Sample, rng: np.random.Generator, every_region: bool = False
+                         ) -> list[Sample]:  # fmt: skip
+        """A record without a category takes one from its target file as the published batch collator does:
+        the category of one annotation chosen at random."""
+        if sample.category or sample.target_path is None or Path(sample.target_path).suffix.lower() != ".json":
+            return super().complete_request(sample, rng, every_region)
+        names = [n for a in _annotation_list(Path(sample.target_path)) if (n := _annotation_name(a))]
+        if not names:
+            raise DiceptionInputError(f"target {sample.target_path} names no category; add one to the caption")
+        category = names[int(rng.integers(len(names)))]
+        return [replace(sample, category=category, prompt=self.full_prompt(category))]

@@ -12,9 +12,19 @@ be mistaken for a real normal.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
+from . import prediction_files as files
+from .task import GroundTruthOptions, Scorer, Task
+
+if TYPE_CHECKING:
+    from ..data.sample import Sample
 
 AXES = "x right, y up, z toward the camera (OpenGL camera space)"
 
@@ -64,3 +74,66 @@ def decode(rgb: np.ndarray, convention: str = "opengl") -> np.ndarray:
     n = np.asarray(rgb, dtype=np.float32) * 2.0 - 1.0
     n = n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-6)
     return n * _signs(convention)
+
+
+class NormalTask(Task):
+    """Surface normals: the picture is ``(n + 1) / 2``; the prediction ``(H, W, 3)`` float32 unit vectors.
+
+    Files: ``.npy`` (float32 normals). Ground truth: ``Sample.normals`` and ``valid_mask``, read from ``.npy``
+    or ``(n + 1) / 2`` coded ``.png`` files. Scored by the angular error per image.
+    """
+
+    name = "normal"
+    prompt = "[[image2normal]]"
+    description = "surface normals (unit vectors)"
+    output = "normal vector n mapped to (n + 1) / 2"
+    prediction_kind = "normal"
+    fast_preset_ok = True
+    files = ((".npy", files.write_float32_npy),)
+
+    def has_ground_truth(self, sample: Sample) -> bool:
+        return sample.normals is not None or super().has_ground_truth(sample)
+
+    def target_picture(self, sample: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
+        if sample.normals is None:
+            return super().target_picture(sample, rng)
+        return encode(sample.normals, sample.valid_mask)
+
+    def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
+        from ..data.dense_folder import load_normals
+
+        normals, valid = load_normals(path)
+        return [replace(sample, normals=normals, valid_mask=valid, target_path=path)]
+
+    def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator
+                           ) -> list[tuple[str, str]]:  # fmt: skip
+        name = f"{stem}_normal.npy"
+        write_atomically(folder / name, lambda stream: np.save(stream, sample.normals))
+        return [(self.full_prompt(), name)]
+
+    def decode(self, picture: np.ndarray) -> np.ndarray:
+        return decode(picture)
+
+    def read_prediction(self, base: Path) -> np.ndarray:
+        return np.load(files.existing_file(base, ".npy")).astype(np.float32)
+
+    def published_array(self, prediction: files.Prediction) -> np.ndarray:
+        return np.asarray(prediction.value)
+
+    def scorer(self) -> Scorer:
+        from ..evaluation.normals import normal_metrics
+        from ..evaluation.scorers import PerImageScorer
+
+        return PerImageScorer(lambda p, s: normal_metrics(np.asarray(p), s.normals, valid=s.valid_mask))
+
+    def baseline(self, sample: Sample) -> np.ndarray:
+        """Every pixel facing up, ``(0, 1, 0)`` in our OpenGL camera axes."""
+        height, width = sample.image_size()
+        return np.broadcast_to(np.array([0.0, 1.0, 0.0], np.float32), (height, width, 3)).copy()
+
+    def picture_metrics(self, predicted: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        """Mean angular error and the share within 11.25 degrees, against the target picture's normals."""
+        from ..evaluation.normals import normal_metrics
+
+        metrics = normal_metrics(decode(predicted), decode(target))
+        return {"normal_mean_deg": metrics["mean"], "normal_within_11_25": metrics["within_11.25"]}

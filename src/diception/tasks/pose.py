@@ -27,14 +27,23 @@ its keypoint inwards.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from scipy import ndimage
 
+from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
+from . import prediction_files as files
 from .palette import nearest_colour
+from .task import GroundTruthOptions, Scorer, Task
+
+if TYPE_CHECKING:
+    from ..data.sample import Sample
 
 KEYPOINT_NAMES: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
@@ -309,17 +318,100 @@ def decode(rgb: np.ndarray, params: PoseDecodeParams | None = None) -> list[Pers
     return persons
 
 
-def to_coco_results(persons: Sequence[PersonPose], image_id: int, category_id: int = 1) -> list[dict]:
-    """COCO keypoint-results entries: ``keypoints`` is ``[x, y, score] * 17`` (0s where not found)."""
-    results = []
-    for person in persons:
-        kp = person.keypoints[:, [0, 1, 3]].astype(float)
-        results.append(
-            {
-                "image_id": int(image_id),
-                "category_id": int(category_id),
-                "keypoints": [round(v, 2) for v in kp.ravel().tolist()],
-                "score": float(person.score),
-            }
-        )
-    return results
+# A standing person in picture fractions (x, y), COCO-17 order, facing the camera (its left on picture right).
+STANDING_PERSON = np.array([
+    (0.50, 0.20), (0.52, 0.18), (0.48, 0.18), (0.54, 0.20), (0.46, 0.20), (0.58, 0.30), (0.42, 0.30),
+    (0.62, 0.42), (0.38, 0.42), (0.64, 0.54), (0.36, 0.54), (0.55, 0.55), (0.45, 0.55), (0.55, 0.72),
+    (0.45, 0.72), (0.55, 0.90), (0.45, 0.90),
+], dtype=np.float32)  # fmt: skip
+
+
+def write_keypoints_json(prediction: files.Prediction, stream: BinaryIO) -> None:
+    """Decoded persons as COCO keypoint results (``[x, y, score] * 17`` per person, category 1)."""
+    from ..data.coco_results import keypoint_results
+
+    files.json_bytes(keypoint_results(prediction.image_id, prediction.value), stream)
+
+
+class PoseTask(Task):
+    """Human pose: COCO-17 skeletons; the prediction a list of :class:`PersonPose`.
+
+    Files: ``_output.png`` (the picture) and ``_keypoints.json`` (COCO keypoint results). Ground truth:
+    ``Sample.keypoints`` (one ``(17, 3)`` array per person), read from a ``.json`` list of annotations with 51
+    ``keypoints`` numbers; any other target file is kept as the target picture. Scored by COCO keypoint AP
+    (OKS) and PCK@0.1.
+    """
+
+    name = "pose"
+    prompt = "[[image2pose]]"
+    description = "human pose (skeleton drawing, keypoints in pure red)"
+    output = "COCO skeletons on black, keypoints as red discs"
+    prediction_kind = "keypoints"
+    files = (("_output.png", files.write_rgb_png), ("_keypoints.json", write_keypoints_json))
+
+    def has_ground_truth(self, sample: Sample) -> bool:
+        return sample.keypoints is not None or super().has_ground_truth(sample)
+
+    def target_picture(self, sample: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
+        if sample.keypoints is None:
+            return super().target_picture(sample, rng)
+        return encode(sample.keypoints, sample.image_size())
+
+    def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
+        if path.suffix.lower() != ".json":
+            return [replace(sample, target_path=path)]
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise DiceptionInputError(f"target {path}:{err.lineno}: invalid JSON ({err.msg})") from None
+        if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+            data = data["annotations"]
+        if not isinstance(data, list):
+            raise DiceptionInputError(f"target {path} must hold a list of annotations")
+        people = []
+        for ann in data:
+            kp = np.asarray(ann["keypoints"], dtype=np.float32)
+            if kp.size != NUM_KEYPOINTS * 3:
+                raise DiceptionInputError(f"target {path}: a person has {kp.size} keypoint numbers, not 51")
+            people.append(kp.reshape(NUM_KEYPOINTS, 3))
+        return [replace(sample, keypoints=people, target_path=path)]
+
+    def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator
+                           ) -> list[tuple[str, str]]:  # fmt: skip
+        """``<stem>_pose.json``: one annotation per person (``id`` is its position)."""
+        ids = list(sample.person_ids or range(1, len(sample.keypoints or []) + 1))
+        people = [
+            {"id": pid, "category": "person", "keypoints": [round(float(v), 3) for v in kp.ravel()],
+             "num_keypoints": int((kp[:, 2] > 0).sum())}
+            for pid, kp in zip(ids, sample.keypoints or [])
+        ]  # fmt: skip
+        name = f"{stem}_pose.json"
+        document = json.dumps(people)
+        write_atomically(folder / name, lambda stream: stream.write(document.encode("utf-8")))
+        return [(self.full_prompt(), name)]
+
+    def decode(self, picture: np.ndarray) -> list[PersonPose]:
+        return decode(picture)
+
+    def read_prediction(self, base: Path) -> list[PersonPose]:
+        persons = []
+        for entry in files.read_json(files.existing_file(base, "_keypoints.json")):
+            xys = np.asarray(entry["keypoints"], dtype=np.float32).reshape(NUM_KEYPOINTS, 3)
+            visibility = np.where(xys[:, 2] > 0, 2.0, 0.0).astype(np.float32)
+            keypoints = np.stack([xys[:, 0], xys[:, 1], visibility, xys[:, 2]], axis=1)
+            persons.append(PersonPose(keypoints=keypoints, score=float(entry["score"])))
+        return persons
+
+    def scorer(self) -> Scorer:
+        from ..evaluation.scorers import KeypointScorer
+
+        return KeypointScorer()
+
+    def baseline(self, sample: Sample) -> list[PersonPose]:
+        """One standing person of average proportions filling the middle of the picture."""
+        height, width = sample.image_size()
+        keypoints = np.zeros((NUM_KEYPOINTS, 4), np.float32)
+        keypoints[:, 0] = STANDING_PERSON[:, 0] * width
+        keypoints[:, 1] = STANDING_PERSON[:, 1] * height
+        keypoints[:, 2:] = (2.0, 1.0)
+        return [PersonPose(keypoints=keypoints, score=1.0)]

@@ -1,20 +1,24 @@
-"""DICEPTION's six tasks: the single source of truth for names, prompts and how outputs are read.
+"""The task registry: every task by name and by prompt; registering a new one is one call.
 
-A task is selected by a text prompt (``[[image2depth]]``, ...). The pipeline, the command line and the tests
-look tasks up here and never branch on a task's name.
+The six DICEPTION tasks are registered at import. A user-defined task (a subclass of :class:`~.task.Task`,
+e.g. a few-shot adapter's) is registered with :func:`register`; from then on the pipeline, the command line,
+the data readers, evaluation and training all serve it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..errors import DiceptionInputError
-from . import depth, instances, normals, point_seg, pose
-
-MAX_POINTS = 5  # the model always receives exactly this many point slots
+from .depth import DepthTask
+from .instances import EntityTask, SemanticTask
+from .normals import NormalTask
+from .point_seg import SegmentationTask
+from .points import Point, check_points
+from .pose import PoseTask
+from .task import Task
 
 # The 80 COCO "thing" categories, spelled as the semantic prompt expects them.
 COCO_CATEGORIES: tuple[str, ...] = (
@@ -29,117 +33,42 @@ COCO_CATEGORIES: tuple[str, ...] = (
     "teddy bear", "hair drier", "toothbrush",
 )  # fmt: skip
 
+TASKS: dict[str, Task] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """One perception task.
 
-    Attributes:
-        name: short name used by the API and CLI (``"depth"``).
-        prompt: the text prompt the model was trained with (``"[[image2depth]]"``).
-        description: one line for help texts.
-        output: what the model's RGB picture encodes, for the docs.
-        prediction_kind: what :attr:`decode` returns; the CLI picks its file writers from it:
-            ``"depth"`` (``(H, W)`` float32 disparity, near = 1), ``"normal"`` (``(H, W, 3)`` unit vectors),
-            ``"mask"`` (:class:`~.point_seg.MaskPrediction`), ``"instances"`` (list of
-            :class:`~.instances.Instance`) or ``"keypoints"`` (list of :class:`~.pose.PersonPose`).
-        decode: RGB output ``(H, W, 3)`` in [0, 1] -> structured prediction.
-        encode: ground truth (and task-specific keywords) -> the ``(H, W, 3)`` float32 target picture in
-            [0, 1] the model is trained to produce.
-        needs_category: the prompt takes a category (``[[image2semantic]] person``).
-        accepts_points: the task reads point prompts.
-        fast_preset_ok: one step without guidance gives near-full quality (paper, Sec. 4).
+def register(task: Task, replace: bool = False) -> Task:
+    """Add ``task`` to the registry (``replace=True`` swaps out a task of the same name); returns it.
+
+    A name is lower case (letters, digits, ``_``, ``-``); a prompt is unique and one word (a category, when the
+    task takes one, follows it after a space).
     """
-
-    name: str
-    prompt: str
-    description: str
-    output: str
-    prediction_kind: str
-    decode: Callable[[np.ndarray], object] = field(repr=False)
-    encode: Callable[..., np.ndarray] = field(repr=False)
-    needs_category: bool = False
-    accepts_points: bool = False
-    fast_preset_ok: bool = False
-
-    def full_prompt(self, category: str | None = None) -> str:
-        """The exact prompt string for this task (with the category appended for semantic segmentation)."""
-        if self.needs_category:
-            if not category:
-                raise DiceptionInputError(
-                    f"task '{self.name}' needs a category, e.g. category='person' (CLI: --category person)"
-                )
-            return f"{self.prompt} {category.strip()}"
-        if category:
-            raise DiceptionInputError(f"task '{self.name}' takes no category; drop category='{category}'")
-        return self.prompt
+    if not isinstance(task, Task):
+        raise TypeError(f"register() takes a Task, got {type(task).__name__}")
+    if not _NAME.match(task.name or ""):
+        raise DiceptionInputError(f"task name {task.name!r} must be lower case letters, digits, '_' or '-'")
+    if not task.prompt or any(c.isspace() for c in task.prompt):
+        raise DiceptionInputError(f"task '{task.name}': prompt {task.prompt!r} must be one word, e.g. [[image2x]]")
+    if task.name in TASKS and not replace:
+        raise DiceptionInputError(f"a task named '{task.name}' is registered already; pass replace=True to swap it")
+    clash = [t.name for t in TASKS.values() if t.prompt == task.prompt and t.name != task.name]
+    if clash:
+        raise DiceptionInputError(f"prompt '{task.prompt}' belongs to task '{clash[0]}' already")
+    TASKS[task.name] = task
+    return task
 
 
-TASKS: dict[str, TaskSpec] = {
-    spec.name: spec
-    for spec in (
-        TaskSpec(
-            name="depth",
-            prompt="[[image2depth]]",
-            description="monocular depth (relative disparity, near = bright)",
-            output="normalised disparity, grey (3 equal channels)",
-            prediction_kind="depth",
-            decode=depth.decode,
-            encode=depth.encode,
-            fast_preset_ok=True,
-        ),
-        TaskSpec(
-            name="normal",
-            prompt="[[image2normal]]",
-            description="surface normals (unit vectors)",
-            output="normal vector n mapped to (n + 1) / 2",
-            prediction_kind="normal",
-            decode=normals.decode,
-            encode=normals.encode,
-            fast_preset_ok=True,
-        ),
-        TaskSpec(
-            name="pose",
-            prompt="[[image2pose]]",
-            description="human pose (skeleton drawing, keypoints in pure red)",
-            output="COCO skeletons on black, keypoints as red discs",
-            prediction_kind="keypoints",
-            decode=pose.decode,
-            encode=pose.encode,
-        ),
-        TaskSpec(
-            name="segmentation",
-            prompt="[[image2segmentation]]",
-            description="point-prompted segmentation (1-5 points on one object)",
-            output="white mask on black",
-            prediction_kind="mask",
-            decode=point_seg.decode,
-            encode=point_seg.encode,
-            accepts_points=True,
-        ),
-        TaskSpec(
-            name="semantic",
-            prompt="[[image2semantic]]",
-            description="instances of one category, e.g. person",
-            output="each instance of the category in a random colour on black",
-            prediction_kind="instances",
-            decode=instances.decode,
-            encode=instances.encode,
-            needs_category=True,
-        ),
-        TaskSpec(
-            name="entity",
-            prompt="[[image2entity]]",
-            description="entity segmentation (every object, class-agnostic)",
-            output="each entity in a random colour on black",
-            prediction_kind="instances",
-            decode=instances.decode,
-            encode=instances.encode,
-        ),
-    )
-}
+def unregister(name: str) -> Task:
+    """Remove the task called ``name`` from the registry; returns it."""
+    return TASKS.pop(get(name).name)
 
-_BY_PROMPT = {spec.prompt: spec for spec in TASKS.values()}
+
+DEPTH = register(DepthTask())
+NORMAL = register(NormalTask())
+POSE = register(PoseTask())
+SEGMENTATION = register(SegmentationTask())
+SEMANTIC = register(SemanticTask())
+ENTITY = register(EntityTask())
 
 
 def task_names() -> list[str]:
@@ -147,51 +76,51 @@ def task_names() -> list[str]:
     return list(TASKS)
 
 
-def get(name: str) -> TaskSpec:
-    """The task called ``name``; a clear error listing the valid names otherwise."""
+def get(task: str | Task) -> Task:
+    """The task called ``task`` (a task object is returned as is); a clear error listing the names otherwise."""
+    if isinstance(task, Task):
+        return task
     try:
-        return TASKS[name]
-    except KeyError:
-        raise DiceptionInputError(f"unknown task '{name}'; choose one of: {', '.join(TASKS)}") from None
+        return TASKS[task]
+    except (KeyError, TypeError):
+        raise DiceptionInputError(f"unknown task '{task}'; choose one of: {', '.join(TASKS)}") from None
 
 
 def cached_prompt_set() -> list[str]:
-    """The prompts a saved model carries embeddings for: the empty prompt (CFG), the six task prompts and
-    ``[[image2semantic]] <c>`` for the 80 COCO categories."""
+    """The prompts a saved model carries embeddings for: the empty prompt (CFG), each task's prompt, and for
+    a task that takes a category the prompt with each of the 80 COCO categories."""
     prompts = [""]
-    for spec in TASKS.values():
-        if spec.needs_category:
-            prompts += [spec.full_prompt(c) for c in COCO_CATEGORIES]
+    for task in TASKS.values():
+        if task.needs_category:
+            prompts += [task.full_prompt(c) for c in COCO_CATEGORIES]
         else:
-            prompts.append(spec.prompt)
+            prompts.append(task.prompt)
     return prompts
+
+
+def task_from_prompt(prompt: str) -> tuple[Task, str | None]:
+    """The task a prompt names and the category that follows its tag (``None`` if none)."""
+    text = prompt.strip()
+    for task in TASKS.values():
+        if text == task.prompt or text.startswith(task.prompt + " "):
+            return task, (text[len(task.prompt) :].strip() or None)
+    raise DiceptionInputError(
+        f"prompt '{prompt}' names no known task; it must start with one of: "
+        + ", ".join(t.prompt for t in TASKS.values())
+    )
 
 
 @dataclass(frozen=True)
 class TaskRequest:
-    """What one image is asked: the task, the exact prompt text, and its points.
+    """What one image is asked: the task, the exact prompt text, and its points (normalised ``(x, y)``)."""
 
-    ``points`` are normalised ``(x, y)`` pairs in [0, 1] (x = column / width, y = row / height).
-    """
-
-    task: TaskSpec
+    task: Task
     prompt: str
-    points: tuple[tuple[float, float], ...] = ()
-
-
-def _task_from_prompt(prompt: str) -> tuple[TaskSpec, str | None]:
-    text = prompt.strip()
-    for tag, spec in _BY_PROMPT.items():
-        if text == tag or text.startswith(tag + " "):
-            rest = text[len(tag) :].strip()
-            return spec, (rest or None)
-    raise DiceptionInputError(
-        f"prompt '{prompt}' names no known task; it must start with one of: {', '.join(_BY_PROMPT)}"
-    )
+    points: tuple[Point, ...] = ()
 
 
 def resolve_request(
-    task: str | None = None,
+    task: str | Task | None = None,
     prompt: str | None = None,
     category: str | None = None,
     points: Sequence[Sequence[float]] | None = None,
@@ -200,32 +129,19 @@ def resolve_request(
     if task is None and prompt is None:
         raise DiceptionInputError(f"no task given; pass task= one of: {', '.join(TASKS)} (or a raw prompt=)")
     if prompt is not None:
-        spec, prompt_category = _task_from_prompt(prompt)
-        if task is not None and get(task).name != spec.name:
-            raise DiceptionInputError(f"task '{task}' and prompt '{prompt}' disagree; pass only one of them")
+        found, prompt_category = task_from_prompt(prompt)
+        if task is not None and get(task).name != found.name:
+            raise DiceptionInputError(f"task '{get(task).name}' and prompt '{prompt}' disagree; pass only one of them")
         if prompt_category and category and prompt_category != category:
             raise DiceptionInputError(f"prompt '{prompt}' already names category '{prompt_category}'")
-        category = category or prompt_category
+        spec, category = found, category or prompt_category
     else:
         spec = get(task)
     text = spec.full_prompt(category)
-
-    pts: tuple[tuple[float, float], ...] = ()
-    if points is not None and len(points) > 0:
-        if not spec.accepts_points:
-            raise DiceptionInputError(
-                f"task '{spec.name}' takes no points; points are for: "
-                + ", ".join(s.name for s in TASKS.values() if s.accepts_points)
-            )
-        if len(points) > MAX_POINTS:
-            raise DiceptionInputError(f"{len(points)} points given; the model takes at most {MAX_POINTS}")
-        checked = []
-        for p in points:
-            if len(p) != 2:
-                raise DiceptionInputError(f"point {tuple(p)} must have exactly two coordinates (x, y)")
-            x, y = float(p[0]), float(p[1])
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0) or np.isnan(x) or np.isnan(y):
-                raise DiceptionInputError(f"point ({x:g}, {y:g}) lies outside the image")
-            checked.append((x, y))
-        pts = tuple(checked)
-    return TaskRequest(task=spec, prompt=text, points=pts)
+    checked = check_points(points, "points")
+    if checked and not spec.accepts_points:
+        raise DiceptionInputError(
+            f"task '{spec.name}' takes no points; points are for: "
+            + ", ".join(t.name for t in TASKS.values() if t.accepts_points)
+        )
+    return TaskRequest(task=spec, prompt=text, points=checked)

@@ -2,8 +2,8 @@
 
 A training sample (see :class:`~diception.training.datasets.TrainingDataset`) is a mapping, or an object with
 attributes, holding ``image`` (H, W, 3) float in [0, 1], ``target`` (H, W, 3) float in [0, 1] (the task's target
-picture, see ``TaskSpec.encode``), ``prompt`` (the exact task prompt) and ``points`` (normalised ``(x, y)``,
-x = column / width; only read for tasks that accept points).
+picture, see ``Task.target_picture``), ``prompt`` (the exact task prompt) and ``points`` (normalised ``(x, y)``,
+x = column / width; only read for tasks that accept points, see ``Task.training_points``).
 
 All randomness here (which sample, which points, prompt dropout) comes from a seed per ``(seed, rank, micro-step,
 slot)``, so a run resumed at step k draws exactly what an uninterrupted run draws, and no state is saved for it.
@@ -22,8 +22,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..evaluation.segmentation import random_points_in_mask
-from .denoiser import point_slots
+from ..tasks.points import check_points, point_slots
 
 logger = logging.getLogger(__name__)
 
@@ -143,27 +142,6 @@ def _picture(value: object, name: str, size: int, mode: str) -> torch.Tensor:
     return tensor[0].clamp(0, 1)  # (3, size, size)
 
 
-def choose_points(sample: object, spec: tasks.TaskSpec, target: np.ndarray, options: ExampleOptions,
-                  rng: np.random.Generator) -> tuple[tuple[float, float], ...]:  # fmt: skip
-    """1-5 normalised points for a point task (a random subset of the sample's, or drawn inside the target's
-    decoded mask when it has none); ``()`` for every other task."""
-    if not spec.accepts_points:
-        return ()
-    given = [tuple(map(float, p)) for p in (sample_field(sample, "points") or ())]
-    if not given:
-        mask = np.asarray(spec.decode(target), dtype=bool)
-        if mask.ndim != 2 or not mask.any():
-            return ()
-        h, w = mask.shape
-        n = int(rng.integers(options.min_points, options.max_points + 1))
-        given = [((x + 0.5) / w, (y + 0.5) / h) for x, y in random_points_in_mask(mask, n, rng)]
-        return tuple(given)
-    high = min(options.max_points, len(given))
-    n = int(rng.integers(min(options.min_points, high), high + 1))
-    order = rng.permutation(len(given))[:n]
-    return tuple(given[i] for i in order)
-
-
 def make_example(sample: object, options: ExampleOptions, rng: np.random.Generator, index: int = -1) -> dict:
     """One training example: resized pictures, the prompt (or "" when dropped) and the points."""
     prompt = sample_field(sample, "prompt")
@@ -171,7 +149,8 @@ def make_example(sample: object, options: ExampleOptions, rng: np.random.Generat
         raise DiceptionInputError(f"sample {index} has no 'prompt' string (got {prompt!r})")
     spec = tasks.resolve_request(prompt=prompt).task
     target_array = np.asarray(sample_field(sample, "target"))
-    points = choose_points(sample, spec, target_array.astype(np.float32), options, rng)
+    given = check_points(sample_field(sample, "points") or (), f"sample {index} points")
+    points = spec.training_points(given, target_array.astype(np.float32), rng, options.min_points, options.max_points)
     keep = not (rng.random() < options.prompt_dropout)
     return {
         "image": _picture(sample_field(sample, "image"), "image", options.resolution, "bilinear"),

@@ -13,7 +13,7 @@ Kinds:
   (``data.options`` are ``SyntheticTaskDataset`` arguments; ``size`` defaults to ``data.resolution``, ``split``
   to ``train``, or ``validation`` for the validation set);
 * ``manifest``: :class:`ManifestTrainingDataset`, a published-style JSON/JSONL manifest whose ground truth is
-  turned into target pictures with the task registry's encoders (``data.options``: ``path``, ``data_root``, ...);
+  turned into target pictures by each sample's task (``data.options``: ``path``, ``data_root``, ...);
 * ``python``: ``data.factory = "package.module:function"``, called with ``data.options``.
 """
 
@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-from PIL import Image
 from torch.utils.data import Dataset
 
 from .. import tasks
 from ..data.manifest import read_manifest
-from ..data.sample import Sample
 from ..errors import DiceptionInputError
+from ..tasks.task import load_picture
 from .config import DataConfig
 
 
@@ -66,31 +63,6 @@ def _factory(spec: str | None) -> Any:
         return getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
         raise DiceptionInputError(f"data.factory={spec!r} cannot be imported: {err}") from None
-
-
-def load_picture(path: str | Path) -> np.ndarray:
-    """An image file as ``(H, W, 3)`` float32 in [0, 1]."""
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-
-
-def target_picture(sample: Sample, height: int, width: int) -> np.ndarray:
-    """The target picture of a ground-truth :class:`Sample`, by its task's encoder."""
-    spec = tasks.get(sample.task)
-    kind = spec.prediction_kind
-    if kind == "depth" and sample.depth is not None:
-        return spec.encode(sample.depth, sample.valid_mask)
-    if kind == "normal" and sample.normals is not None:
-        return spec.encode(sample.normals, sample.valid_mask)
-    if kind == "mask" and sample.mask is not None:
-        return spec.encode(sample.mask)
-    if kind == "instances" and sample.instances is not None:
-        return spec.encode(sample.instances)
-    if kind == "keypoints" and sample.keypoints is not None:
-        return spec.encode(sample.keypoints, (height, width))
-    if sample.target_path is not None and Path(sample.target_path).suffix.lower() in (".png", ".jpg", ".jpeg"):
-        return load_picture(sample.target_path)
-    raise DiceptionInputError(f"sample {sample.sample_id or sample.image_path} ({sample.task}) has no ground truth")
 
 
 class SyntheticTrainingDataset(Dataset):
@@ -154,11 +126,9 @@ class ManifestTrainingDataset(Dataset):
 
     def __getitem__(self, index: int) -> Mapping[str, Any]:
         sample = self.samples[index]
-        image = load_picture(sample.image_path)
-        h, w = image.shape[:2]
         return {
-            "image": image,
-            "target": target_picture(sample, h, w),
+            "image": load_picture(sample.image_path),
+            "target": tasks.get(sample.task).target_picture(sample),
             "prompt": sample.prompt,
-            "points": sample.normalised_points(w, h),
+            "points": sample.points,
         }

@@ -6,28 +6,10 @@ are synchronised like the transformer's; the sub-modules stay the pipeline's own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
 from ..modeling import DiceptionTransformer, PointPromptEncoder
-from ..tasks.registry import MAX_POINTS
-
-
-def point_slots(points: Sequence[Sequence[tuple[float, float]]], point_order: str = "xy"
-                ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """``(B, 5, 2)`` coordinates and ``(B, 5)`` bool flags from normalised ``(x, y)`` points, laid out exactly as
-    :meth:`DiceptionPipeline.encode_points` lays them out (``point_order`` ``"xy"`` or ``"yx"``)."""
-    coords = torch.zeros(len(points), MAX_POINTS, 2)
-    is_point = torch.zeros(len(points), MAX_POINTS, dtype=torch.bool)
-    for i, sample_points in enumerate(points):
-        if len(sample_points) > MAX_POINTS:
-            raise ValueError(f"sample {i} has {len(sample_points)} points; the model takes at most {MAX_POINTS}")
-        for j, (x, y) in enumerate(sample_points):
-            coords[i, j] = torch.tensor([x, y] if point_order == "xy" else [y, x])
-            is_point[i, j] = True
-    return coords, is_point
 
 
 class DiceptionDenoiser(nn.Module):
@@ -56,7 +38,7 @@ class DiceptionDenoiser(nn.Module):
             timesteps: ``(B,)`` in [0, 1000].
             prompt_embeds, pooled_embeds: ``(B, S, D)`` and ``(B, P)`` from the prompt cache.
             cond_latents: ``(B, C, h, w)`` latents of the input image.
-            coords, is_point: ``(B, 5, 2)`` and ``(B, 5)`` from :func:`point_slots`.
+            coords, is_point: ``(B, 5, 2)`` and ``(B, 5)`` from :func:`diception.tasks.points.point_slots`.
             keep_points: ``(B,)`` bool; False zeroes a sample's point tokens (the sampler's unconditional branch).
         """
         dtype = self.transformer.dtype

@@ -22,7 +22,7 @@ from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler
 from ..errors import DiceptionInputError
 from ..modeling import DiceptionTransformer, PointPromptEncoder
 from ..pipelines import DiceptionPipeline, PromptEmbeddingCache
-from ..pipelines.pipeline_diception import _check_sd3_folder, build_prompt_cache, load_text_components
+from ..pipelines.published_loader import build_prompt_cache, check_sd3_folder, load_text_components
 from .config import ModelConfig
 
 # Small-model defaults for ``init: scratch`` (overridden key by key by ``model.transformer`` / ``model.vae``).
@@ -55,7 +55,7 @@ def new_point_encoder(transformer: DiceptionTransformer, config: ModelConfig) ->
 def pipeline_from_sd3(sd3_dir: str | Path, config: ModelConfig, prompts: Sequence[str]) -> DiceptionPipeline:
     """DICEPTION's starting point: SD3's transformer, VAE and scheduler, a new point encoder, cached prompts."""
     sd3 = Path(sd3_dir)
-    _check_sd3_folder(sd3)
+    check_sd3_folder(sd3)
     text = load_text_components(sd3, torch.float32)
     prompt_cache = build_prompt_cache(text, prompts)
     del text  # the text encoders run once; the MMDiT is loaded after they are freed

@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINT_PREFIX = "checkpoint-"
 STATE_FILE = "train_state.json"
-TASK_NAMES = tuple(tasks.TASKS)
 
 
 def find_checkpoint(output_dir: str | Path, resume: str) -> Path | None:
@@ -88,6 +87,7 @@ class Trainer:
         )
         self.step = 0
         self.ema: EMAModel | None = None
+        self.task_names = tuple(tasks.TASKS)  # the registry now: tasks registered at run time are logged too
 
     # -------------------------------------------------------------------------------------------------- setup
     def setup(self) -> Trainer:
@@ -236,7 +236,7 @@ class Trainer:
         cfg, acc = self.config, self.accelerator
         accum, max_steps = cfg.optim.gradient_accumulation_steps, cfg.optim.max_steps
         stream = iter(self.data_stream())
-        task_loss = torch.zeros(len(TASK_NAMES), 2, device=acc.device)  # (sum, count) per task since the last log
+        task_loss = torch.zeros(len(self.task_names), 2, device=acc.device)  # (sum, count) per task since the last log
         started = time.perf_counter()
         steps_since_log = 0
         while self.step < max_steps:
@@ -253,7 +253,7 @@ class Trainer:
                     self.lr_scheduler.step()
                     self.optimizer.zero_grad(set_to_none=True)
                 for task, loss in zip(batch["task"], losses.detach()):
-                    task_loss[TASK_NAMES.index(task)] += torch.stack([loss, torch.ones_like(loss)])
+                    task_loss[self.task_names.index(task)] += torch.stack([loss, torch.ones_like(loss)])
             self.step += 1
             steps_since_log += 1
             if self.ema is not None:
@@ -278,7 +278,7 @@ class Trainer:
         count = totals[:, 1].sum().item()
         row = {"step": self.step, "loss": totals[:, 0].sum().item() / max(count, 1)}
         row.update({f"loss/{t}": totals[i, 0].item() / totals[i, 1].item()
-                    for i, t in enumerate(TASK_NAMES) if totals[i, 1] > 0})  # fmt: skip
+                    for i, t in enumerate(self.task_names) if totals[i, 1] > 0})  # fmt: skip
         row.update(lr=self.lr_scheduler.get_last_lr()[0], seconds_per_step=seconds_per_step)
         with open(self.output_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")

@@ -1,13 +1,14 @@
 """Periodic validation: sample with the DiceptionPipeline on a fixed set, score, and draw a contact sheet.
 
-Scores compare the decoded prediction with the decoded target picture (the registry's ``decode``), using the
-evaluation package's metrics: depth (``abs_rel``, ``delta1`` after disparity alignment), normals (mean angular
-error, fraction within 11.25 degrees), point segmentation (mask IoU), and for every task the mean absolute
-difference of the pictures (``picture_l1``).
+Scores compare the predicted picture with the target picture: for every task their mean absolute difference
+(``picture_l1``), plus what the task itself measures on its decoded pictures (``Task.picture_metrics``: depth
+``abs_rel`` and ``delta1`` after disparity alignment, normals' mean angular error and share within 11.25
+degrees, point segmentation's mask IoU).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -20,9 +21,6 @@ from torch.utils.data import Dataset
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..evaluation.depth import depth_metrics
-from ..evaluation.normals import normal_metrics
-from ..evaluation.segmentation import mask_iou
 from ..pipelines import DiceptionPipeline
 from .batching import ExampleOptions, make_example, sample_field
 
@@ -47,23 +45,11 @@ def validation_examples(dataset: Dataset, num_samples: int, resolution: int, see
 
 
 def score(task: str, prediction: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """Metrics of one ``(H, W, 3)`` predicted picture against its target picture."""
-    spec = tasks.get(task)
+    """Metrics of one ``(H, W, 3)`` predicted picture against its target picture: ``picture_l1`` and the task's
+    own (``Task.picture_metrics``; left out where the target does not define them, e.g. an empty mask)."""
     out = {"picture_l1": float(np.abs(prediction - target).mean())}
-    try:
-        if spec.prediction_kind == "depth":
-            gt_disp = spec.decode(target)
-            valid = gt_disp > 1e-3
-            gt_depth = np.where(valid, 1.0 / np.maximum(gt_disp, 1e-3), 0.0)
-            m = depth_metrics(spec.decode(prediction), gt_depth, valid)
-            out.update(abs_rel=m["abs_rel"], delta1=m["delta1"])
-        elif spec.prediction_kind == "normal":
-            m = normal_metrics(spec.decode(prediction), spec.decode(target))
-            out.update(normal_mean_deg=m["mean"], normal_within_11_25=m["within_11.25"])
-        elif spec.prediction_kind == "mask":
-            out["mask_iou"] = mask_iou(np.asarray(spec.decode(prediction)), np.asarray(spec.decode(target)))
-    except DiceptionInputError:  # e.g. an empty target: only the picture difference is defined
-        pass
+    with contextlib.suppress(DiceptionInputError):
+        out.update(tasks.get(task).picture_metrics(prediction, target))
     return out
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...atomic_files import write_atomically
 from ...errors import DiceptionInputError
-from ...prediction_files import write_atomically
 from .render import SyntheticScene, render_scene
 
 BANK_VERSION = 1  # bump when the renderer's output changes, so stale bank files are not reused

@@ -2,8 +2,8 @@
 
 Splits are disjoint seed ranges (:data:`SPLIT_BASES`): ``train`` uses seeds from 0, ``validation`` from
 10,000,000 and ``test`` from 20,000,000, each at most :data:`SPLIT_SPAN` seeds long, so no scene is in two
-splits. Target pictures come from each task's registry ``encode``, so the synthetic data speaks exactly the
-picture language the model is trained and decoded with.
+splits. Each task draws its own example from a scene's ground truth (``Task.draw_example``), so the synthetic
+data speaks exactly the picture language the model is trained and decoded with.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 from ...errors import DiceptionInputError
 from ...tasks import registry
+from ...tasks.task import TaskExample
+from ..sample import Sample
 from .bank import scene_bank
 from .render import SyntheticScene, render_scene
 
 SPLIT_BASES = {"train": 0, "validation": 10_000_000, "test": 20_000_000}  # first seed of each split
 SPLIT_SPAN = 10_000_000  # seeds per split
-MIN_SEGMENT_AREA = 9  # point-segmentation prefers objects with at least this many pixels
-MAX_POINTS = registry.MAX_POINTS
 
 
 def split_seeds(split: str, count: int, start: int = 0) -> range:
@@ -38,15 +37,6 @@ def split_seeds(split: str, count: int, start: int = 0) -> range:
     return range(base + start, base + start + count)
 
 
-class TaskExample(NamedTuple):
-    """One task asked of a scene: the target picture ``(H, W, 3)`` float32 in [0, 1], the exact prompt, and
-    the point prompts as normalised ``(x, y)`` (x = column / width; pixel ``c`` is ``(c + 0.5) / W``)."""
-
-    target: np.ndarray
-    prompt: str
-    points: tuple[tuple[float, float], ...]
-
-
 class TrainingSample(NamedTuple):
     """A dataset item: input ``image`` ``(H, W, 3)`` float32 in [0, 1] and its :class:`TaskExample` parts."""
 
@@ -57,19 +47,14 @@ class TrainingSample(NamedTuple):
     task: str
 
 
-def sample_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[tuple[float, float], ...]:
-    """``count`` distinct normalised ``(x, y)`` points on ``mask`` pixels, away from its edge where it can."""
-    inner = ndimage.binary_erosion(mask)
-    rows, cols = np.nonzero(inner if inner.sum() >= count else mask)
-    if rows.size == 0:
-        raise DiceptionInputError("cannot put points on an empty mask")
-    pick = rng.choice(rows.size, size=min(count, rows.size), replace=False)
-    h, w = mask.shape
-    return tuple((float((cols[i] + 0.5) / w), float((rows[i] + 0.5) / h)) for i in pick)
-
-
-def _colour_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(2**31))
+def scene_sample(scene: SyntheticScene) -> Sample:
+    """All of a scene's ground truth as one :class:`~diception.data.Sample` (no task yet), for the tasks to draw
+    their examples from."""
+    return Sample(
+        image=scene.image, sample_id=str(scene.seed), depth=scene.depth, normals=scene.normals,
+        valid_mask=scene.valid, instances=scene.instance_ids, instance_categories=dict(scene.instance_categories),
+        keypoints=list(scene.keypoints.values()), person_ids=tuple(scene.keypoints),
+    )  # fmt: skip
 
 
 def make_sample(scene: SyntheticScene, task: str, rng: np.random.Generator) -> TaskExample:
@@ -78,28 +63,7 @@ def make_sample(scene: SyntheticScene, task: str, rng: np.random.Generator) -> T
     Random choices (which object to segment and where its 1-5 points go, which present category a semantic
     prompt names, the instance colours) come from ``rng``.
     """
-    spec = registry.get(task)
-    if spec.name == "depth":
-        return TaskExample(spec.encode(scene.depth, scene.valid), spec.full_prompt(), ())
-    if spec.name == "normal":
-        return TaskExample(spec.encode(scene.normals, scene.valid), spec.full_prompt(), ())
-    if spec.name == "pose":
-        return TaskExample(spec.encode(list(scene.keypoints.values()), scene.size), spec.full_prompt(), ())
-    if spec.name == "entity":
-        return TaskExample(spec.encode(scene.instance_ids, seed=_colour_seed(rng)), spec.full_prompt(), ())
-    if not scene.instance_categories:
-        raise DiceptionInputError(f"task '{spec.name}' needs an object in the scene; this scene shows none")
-    if spec.name == "semantic":
-        categories = sorted(set(scene.instance_categories.values()))
-        category = categories[int(rng.integers(len(categories)))]
-        ids = np.where(scene.category_mask(category), scene.instance_ids, 0)
-        return TaskExample(spec.encode(ids, seed=_colour_seed(rng)), spec.full_prompt(category), ())
-    # segmentation: one object, 1-5 points on it
-    ids, areas = np.unique(scene.instance_ids[scene.instance_ids > 0], return_counts=True)
-    choices = ids[areas >= MIN_SEGMENT_AREA] if (areas >= MIN_SEGMENT_AREA).any() else ids
-    mask = scene.instance_ids == choices[int(rng.integers(len(choices)))]
-    points = sample_points(mask, int(rng.integers(1, MAX_POINTS + 1)), rng)
-    return TaskExample(spec.encode(mask), spec.full_prompt(), points)
+    return registry.get(task).draw_example(scene_sample(scene), rng)
 
 
 def _task_weights(tasks: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None) -> np.ndarray:

@@ -27,76 +27,26 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ...atomic_files import write_atomically
 from ...errors import DiceptionInputError
 from ...tasks import registry
-from ..rle import encode_mask
 from .render import SyntheticScene, render_scene
-from .samples import MAX_POINTS, sample_points, split_seeds
+from .samples import scene_sample, split_seeds
 
 MANIFEST_NAME = "manifest.json"
 
 
-def _write_json(path: Path, data: Any) -> str:
-    path.write_text(json.dumps(data))
-    return path.name
-
-
-def _instance_annotations(scene: SyntheticScene) -> list[dict[str, Any]]:
-    annotations = []
-    for instance, category in scene.instance_categories.items():
-        mask = scene.instance_ids == instance
-        rows, cols = np.nonzero(mask)
-        bbox = [int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)]
-        annotations.append(
-            {"id": instance, "category": category, "segmentation": encode_mask(mask), "area": int(mask.sum()),
-             "bbox": bbox}
-        )  # fmt: skip
-    return annotations
-
-
 def _scene_records(scene: SyntheticScene, stem: str, out: Path, tasks: Sequence[str]) -> list[dict[str, Any]]:
-    """Write one scene's files; return its manifest records."""
-    h, w = scene.size
+    """Write one scene's picture and each task's ground truth (``Task.write_ground_truth``); return its manifest
+    records."""
     image = f"images/{stem}.png"
     Image.fromarray(scene.image).save(out / image)
-    targets = out / "targets"
-    records: list[dict[str, Any]] = []
-
-    def add(task: str, target: str, category: str | None = None) -> None:
-        caption = registry.get(task).full_prompt(category)
-        records.append({"input": image, "caption": caption, "target": {"path": f"targets/{target}"}})
-
-    annotations = _instance_annotations(scene)
-    if {"entity", "semantic"} & set(tasks):
-        Image.fromarray(scene.instance_ids.astype(np.uint16)).save(targets / f"{stem}_instances.png")
-        instances_file = _write_json(targets / f"{stem}_instances.json", annotations)
+    sample = scene_sample(scene)
+    rng = np.random.default_rng([scene.seed or 0, 1])  # the point prompts of the segmentation targets
+    records = []
     for task in tasks:
-        if task == "depth":
-            np.save(targets / f"{stem}_depth.npy", scene.depth)
-            add(task, f"{stem}_depth.npy")
-        elif task == "normal":
-            np.save(targets / f"{stem}_normal.npy", scene.normals)
-            add(task, f"{stem}_normal.npy")
-        elif task == "entity":
-            add(task, instances_file)
-        elif task == "semantic":
-            for category in sorted(set(scene.instance_categories.values())):
-                add(task, instances_file, category)
-        elif task == "segmentation":
-            rng = np.random.default_rng([scene.seed or 0, 1])
-            masks = []
-            for ann in annotations:
-                points = sample_points(scene.instance_ids == ann["id"], int(rng.integers(1, MAX_POINTS + 1)), rng)
-                masks.append({**ann, "point_coords": [[round(x * w, 3), round(y * h, 3)] for x, y in points]})
-            info = {"image_id": stem, "file_name": f"{stem}.png", "height": h, "width": w}
-            add(task, _write_json(targets / f"{stem}_masks.json", {"image": info, "annotations": masks}))
-        elif task == "pose":
-            people = [
-                {"id": pid, "category": "person", "keypoints": [round(float(v), 3) for v in kp.ravel()],
-                 "num_keypoints": int((kp[:, 2] > 0).sum())}
-                for pid, kp in scene.keypoints.items()
-            ]  # fmt: skip
-            add(task, _write_json(targets / f"{stem}_pose.json", people))
+        for caption, target in registry.get(task).write_ground_truth(sample, out / "targets", stem, rng):
+            records.append({"input": image, "caption": caption, "target": {"path": f"targets/{target}"}})
     return records
 
 
@@ -132,5 +82,6 @@ def write_synthetic_dataset(
     for seed in seeds:
         records += _scene_records(render_scene(seed, size), f"{split}_{seed:08d}", out, names)
     manifest = out / MANIFEST_NAME
-    manifest.write_text(json.dumps(records, indent=1))
+    document = json.dumps(records, indent=1)
+    write_atomically(manifest, lambda stream: stream.write(document.encode("utf-8")))
     return manifest

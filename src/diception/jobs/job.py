@@ -1,0 +1,114 @@
+"""What a run is made of: jobs (an image, its request, its files), the sampling settings, and the tally."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..tasks.prediction_files import OutputFile
+from ..tasks.registry import TaskRequest
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How the pipeline samples; ``None`` takes the loaded model's config default."""
+
+    num_inference_steps: int | None = None
+    guidance_scale: float | None = None
+    processing_resolution: int | None = None
+    seed: int = DEFAULT_SEED
+    batch_size: int = 1
+
+
+@dataclass
+class Job:
+    """One image asked one request, and the files its answer goes to.
+
+    Attributes:
+        image: the input image file, or its ``(H, W, 3)`` uint8 pixels.
+        request: the task, exact prompt and points.
+        files: the files to write (all exist = done); may be empty when only ``on_result`` wants the answer.
+        context: what messages prefix the job with (``"manifest line 3"``); empty for none.
+        image_id: what COCO results files call the image (default: the image file's stem).
+        payload: the caller's own (e.g. the ground-truth sample an evaluation scores against).
+    """
+
+    image: Path | np.ndarray
+    request: TaskRequest
+    files: list[OutputFile] = field(default_factory=list)
+    context: str = ""
+    image_id: str | int | None = None
+    payload: Any = None
+
+    @property
+    def name(self) -> str:
+        """The image as messages name it."""
+        return str(self.image) if isinstance(self.image, Path) else "<image in memory>"
+
+
+@dataclass
+class RunSummary:
+    """Counts of a run and its error messages; ``exit_code`` is 1 if anything failed.
+
+    With ``echo`` every error is also printed as one ``error: ...`` line on stderr when it happens.
+    """
+
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    echo: bool = True
+
+    def line(self) -> str:
+        return f"{self.done} done, {self.skipped} skipped (already done), {self.failed} failed"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def error(self, message: str, context: str = "") -> None:
+        """Count one failed item and keep (and, with ``echo``, print) its message."""
+        from tqdm.auto import tqdm
+
+        self.failed += 1
+        text = " ".join(f"{context + ': ' if context else ''}{message}".split())
+        self.errors.append(text)
+        if self.echo:
+            tqdm.write(f"error: {text}", file=sys.stderr)
+
+
+def note(message: str, quiet: bool) -> None:
+    """An informational line on stdout (silenced by ``quiet``)."""
+    if not quiet:
+        from tqdm.auto import tqdm
+
+        tqdm.write(message, file=sys.stdout)
+
+
+def pending_jobs(jobs: list[Job], summary: RunSummary, overwrite: bool, quiet: bool) -> list[Job]:
+    """Drop jobs already done (unless ``overwrite``) and jobs whose image file is missing."""
+    pending = []
+    for job in jobs:
+        if not overwrite and job.files and all(f.path.is_file() for f in job.files):
+            summary.skipped += 1
+            note(f"skipped {job.name}: outputs exist (--overwrite to redo)", quiet)
+        elif isinstance(job.image, Path) and not job.image.is_file():
+            what = "is not a file" if job.image.exists() else "does not exist"
+            summary.error(f"image '{job.image}' {what}; check the path", job.context)
+        else:
+            pending.append(job)
+    return pending
+
+
+def record_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator for one record's random choices, from the run's seed and the record's own key (not its
+    position), so the choices do not depend on batching, sharding or order."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
