@@ -1,8 +1,10 @@
 """The published code's reference fixture (a tiny model of DICEPTION's architecture plus golden outputs).
 
 ``../shared/fixtures/official_tiny`` ships a recipe, not weights; this module materialises it once into a cache
-folder (about 30 s and 0.9 GB) and converts it to a self-contained DICEPTION model folder. Tests, benchmarks and
-the demo use it until a trained bundled model exists.
+folder (about 30 s and 0.9 GB) and converts it to a self-contained DICEPTION model folder. The faithfulness
+tests, most pipeline and command-line tests and ``make bench`` run on it (it has DICEPTION's real architecture,
+SD3 VAE and text encoders in miniature); ``make demo`` falls back to it only in an installation without the
+bundled model.
 """
 
 from __future__ import annotations

@@ -12,42 +12,13 @@ from pathlib import Path
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
-from PIL import Image
 
 from diception import DiceptionPipeline
 from diception.cli import model_options
-from diception.cli.main import main
 from diception.cli.model_options import sampling_settings
 from diception.tasks import TASKS
 
-FAST = ["--steps", "1", "--processing-resolution", "64", "--quiet"]
-H, W = 40, 56  # deliberately not the processing size
-
-
-def make_image(path: Path, seed: int = 0, size: tuple[int, int] = (H, W)) -> Path:
-    rng = np.random.default_rng(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
-    return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err
-    return lines[0]
-
-
-def read_png(path: Path) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.array(img)
+from .cli_helpers import FAST, H, W, assert_one_error_line, make_image, read_png, run
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -102,9 +102,7 @@ def test_make_sample_instances_decode_to_ground_truth(task):
 def test_make_sample_pose_draws_each_labelled_keypoint_where_it_is(scene):
     example = make_sample(scene, "pose", np.random.default_rng(0))
     assert example.prompt == "[[image2pose]]" and len(scene.keypoints) >= 1
-    np.testing.assert_array_equal(
-        example.target, pose.encode(list(scene.keypoints.values()), scene.size)
-    )
+    np.testing.assert_array_equal(example.target, pose.encode(list(scene.keypoints.values()), scene.size))
     red = np.asarray(KEYPOINT_COLOUR, dtype=np.float32) / 255
     labelled = np.concatenate(list(scene.keypoints.values()))
     labelled = labelled[labelled[:, 2] > 0]

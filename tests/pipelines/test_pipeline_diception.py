@@ -7,7 +7,7 @@ import PIL.Image
 import pytest
 import torch
 
-from diception import DiceptionInputError, DiceptionPipeline
+from diception import DiceptionInputError, DiceptionPipeline, tasks
 from diception.tasks import TASKS
 
 FAST = dict(num_inference_steps=1, guidance_scale=1.0, processing_resolution=64)
@@ -102,6 +102,45 @@ def test_inputs_of_different_sizes_come_back_at_their_own_size(pipe):
     out = pipe([picture(32, 32), picture(64, 48)], "depth", generator=generator(), processing_resolution=0,
                num_inference_steps=1, guidance_scale=1.0)  # fmt: skip
     assert [im.shape for im in out.images] == [(32, 32, 3), (64, 48, 3)]
+
+
+def test_keeping_the_input_size_pads_odd_sizes_and_crops_back(pipe):
+    img = picture(40, 56)  # neither side a multiple of 16
+    latents = pipe(img, "depth", processing_resolution=0, num_inference_steps=1, guidance_scale=1.0,
+                   output_type="latent", generator=generator()).latents  # fmt: skip
+    assert latents.shape == (1, 16, 6, 8)  # padded to 48 x 64
+    out = pipe(img, "depth", processing_resolution=0, num_inference_steps=1, guidance_scale=1.0, latents=latents)
+    assert out.images.shape == (1, 40, 56, 3) and out.prediction[0].shape == (40, 56)
+    padded = np.pad(img, ((0, 8), (0, 8), (0, 0)), mode="edge")  # what the pipeline feeds the model
+    full = pipe(padded, "depth", processing_resolution=0, num_inference_steps=1, guidance_scale=1.0, latents=latents)
+    np.testing.assert_allclose(out.images[0], full.images[0][:40, :56], atol=1e-6)
+
+
+def test_a_task_request_runs_as_its_parts_do(pipe):
+    noise = torch.randn(2, 16, 8, 8, generator=generator(4))
+    request = tasks.resolve_request(task="segmentation", points=[(0.25, 0.5)])  # normalised (x, y)
+    by_request = pipe([picture(), picture()], task=[request, tasks.get("depth")], latents=noise, **FAST)
+    by_parts = pipe([picture(), picture()], task=["segmentation", "depth"], points=[[(20, 24)], None], latents=noise,
+                    **FAST)  # fmt: skip
+    np.testing.assert_array_equal(by_request.images, by_parts.images)
+    assert by_request.prompts == by_parts.prompts
+    with pytest.raises(DiceptionInputError, match="carries its own prompt"):
+        pipe(picture(), task=request, points=[(1, 1)], **FAST)
+
+
+def test_callback_gets_the_tensors_it_asks_for_and_may_replace_them(pipe):
+    seen = []
+
+    def callback(p, step, t, kwargs):
+        seen.append(sorted(kwargs))
+        return {"latents": torch.zeros_like(kwargs["latents"])}
+
+    out = pipe(picture(), "depth", num_inference_steps=2, guidance_scale=2.0, processing_resolution=32,
+               callback_on_step_end=callback, callback_on_step_end_tensor_inputs=["latents", "prompt_embeds"],
+               output_type="latent")  # fmt: skip
+    assert seen == [["latents", "prompt_embeds"]] * 2 and not out.latents.any()
+    with pytest.raises(DiceptionInputError, match="not among"):
+        pipe(picture(), "depth", callback_on_step_end=callback, callback_on_step_end_tensor_inputs=["noise"], **FAST)
 
 
 def test_raw_prompt_equals_task_and_category(pipe):
@@ -234,6 +273,17 @@ def test_from_pretrained_rejects_a_damaged_folder(pipe, tmp_path):
     weights = tmp_path / "model" / "transformer" / "diffusion_pytorch_model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     with pytest.raises(DiceptionInputError, match="incomplete or corrupt"):
+        DiceptionPipeline.from_pretrained(tmp_path / "model")
+
+
+def test_from_pretrained_names_a_missing_file_and_a_broken_index_apart_from_corruption(pipe, tmp_path):
+    pipe.save_pretrained(tmp_path / "model")
+    (tmp_path / "model" / "point_encoder" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(DiceptionInputError, match=r"is incomplete \(") as missing:
+        DiceptionPipeline.from_pretrained(tmp_path / "model")
+    assert "corrupt" not in str(missing.value)
+    (tmp_path / "model" / "model_index.json").write_text("{not json")
+    with pytest.raises(DiceptionInputError, match="model_index.json' is not valid JSON"):
         DiceptionPipeline.from_pretrained(tmp_path / "model")
 
 

@@ -39,7 +39,7 @@ class ConvertCommand(Command):
         parser.add_argument("--with-text-encoders", action="store_true",
                             help="keep SD3's text encoders (any prompt works; T5 alone is ~9 GB)")  # fmt: skip
         parser.add_argument("--add-prompt", action="append", default=[], metavar="TEXT",
-                            help="a prompt to cache, e.g. '[[image2semantic]] traffic cone' (repeatable)")  # fmt: skip
+                            help=f"a prompt to cache, e.g. '{tasks.SEMANTIC.full_prompt('traffic cone')}' (repeatable)")  # fmt: skip
         parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float32",
                             help="dtype of the saved weights (default float32)")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -89,4 +89,3 @@ class ConvertCommand(Command):
         if args.with_text_encoders:
             pipe.register_modules(**text)
         return pipe
-

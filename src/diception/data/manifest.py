@@ -1,11 +1,12 @@
 """Published DICEPTION manifests, the one reader: a JSON list (or JSON Lines) of ``{"input", "caption", ...}``.
 
-The released evaluation files (``DATA/jsons/evaluate/example_batch_*.json``) look like::
+The released evaluation files (``DATA/jsons/evaluate/example_batch_*.json``) look like (``<...>`` stands for a
+task's prompt, see the README)::
 
     [{"input": "DATA/REAL_DATA/val/test_sa1b/sa_525837.jpg",
-      "caption": "[[image2segmentation]]",
+      "caption": "<segmentation prompt>",
       "target": {"path": "DATA/REAL_DATA/val/test_sa1b/sa_525837.json"}},
-     {"input": "...jpg", "caption": "[[image2semantic]] person"}]
+     {"input": "...jpg", "caption": "<semantic prompt> person"}]
 
 ``input`` and ``target.path`` are relative to a data root. ``target`` is optional; when present it is
 ``{"path": ...}`` or an inline RLE ``{"size": [h, w], "counts": ...}`` (anything else is ignored, as the published

@@ -39,7 +39,7 @@ class Sample:
 
     image_path: Path | None = None
     task: str = ""  # a registry name: depth, normal, pose, segmentation, semantic, entity, or a registered task
-    prompt: str = ""  # the exact prompt text, e.g. "[[image2semantic]] person"
+    prompt: str = ""  # the exact prompt text: the task's prompt, with the category when it takes one
     sample_id: str = ""  # stable id for result rows, e.g. "000123" or "sa_1#45"
     depth: np.ndarray | None = None  # (H, W) float32 metres
     normals: np.ndarray | None = None  # (H, W, 3) float32 unit vectors

@@ -144,4 +144,3 @@ def _person_box(kp: np.ndarray) -> list[float]:
     """The person's keypoint box with sides of at least 1 px (an OKS scale and PCK threshold never vanish)."""
     x, y, w, h = coco.keypoint_box(kp)
     return [x, y, max(w, 1.0), max(h, 1.0)]
-

@@ -266,7 +266,8 @@ class DiceptionPipeline(DiffusionPipeline):
                 ``"entity"`` or a registered one), a :class:`~diception.tasks.Task`, or a ready
                 :class:`~diception.tasks.TaskRequest` (task, prompt and normalised points in one); a list gives
                 one per image (one batch can mix tasks).
-            prompt: the raw prompt instead of ``task`` (``"[[image2semantic]] person"``); str or list.
+            prompt: the raw prompt instead of ``task`` (a task's prompt, then its category if it takes one);
+                str or list.
             category: the category for a task that takes one (``task="semantic"``: ``"person"``); str or list.
             points: for a task that reads points (``"segmentation"``), up to 5 pixel ``(x, y)`` points of the input
                 image (SAM's convention) on one object; for a batch, a list of such lists.
