@@ -38,8 +38,9 @@ class ConvertCommand(Command):
         parser.add_argument("--out", required=True, metavar="DIR", help="the model folder to write")
         parser.add_argument("--with-text-encoders", action="store_true",
                             help="keep SD3's text encoders (any prompt works; T5 alone is ~9 GB)")  # fmt: skip
+        example = tasks.SEMANTIC.full_prompt("traffic cone")
         parser.add_argument("--add-prompt", action="append", default=[], metavar="TEXT",
-                            help=f"a prompt to cache, e.g. '{tasks.SEMANTIC.full_prompt('traffic cone')}' (repeatable)")  # fmt: skip
+                            help=f"a prompt to cache, e.g. '{example}' (repeatable)")  # fmt: skip
         parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float32",
                             help="dtype of the saved weights (default float32)")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
