@@ -16,6 +16,8 @@ Decoding does not assume our palette (a real model's colours drift), it finds th
    colour (the blurred rims of an instance);
 5. pieces of one colour that now touch are merged, small holes are filled, and each piece is one instance,
    scored by how close its pixels' colours are to the cluster colour.
+
+scipy is imported by the functions that use it, so loading the task registry (``diception --help``) stays quick.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pycocotools.mask as mask_utils
-from scipy import ndimage
 
 from ..atomic_files import write_atomically
 from ..data.rle import decode_rle, encode_mask
@@ -103,6 +104,8 @@ def encode(ids: np.ndarray, seed: int | None = 0, palette_size: int = 16) -> np.
 
 def _cluster_colours(colours: np.ndarray, min_count: int, p: InstanceDecodeParams) -> np.ndarray:
     """Cluster colours ``(N, 3)``: histogram modes refined by k-means; returns centres ``(K, 3)``."""
+    from scipy import ndimage
+
     nb = int(np.ceil(1.0 / p.bin_size))
     q = np.clip((colours / p.bin_size).astype(np.int64), 0, nb - 1)
     flat = (q[:, 0] * nb + q[:, 1]) * nb + q[:, 2]
@@ -151,6 +154,8 @@ def _merge_close(centres: np.ndarray, counts: np.ndarray, distance: float) -> np
 
 def _pieces(clusters: np.ndarray, n_clusters: int, min_area: int, core_fraction: float) -> np.ndarray:
     """Label image of the connected pieces of each cluster, without tiny or fragmented ones (0 = none)."""
+    from scipy import ndimage
+
     pieces = np.zeros(clusters.shape, dtype=np.int32)
     next_label = 1
     for k in range(n_clusters):
@@ -184,6 +189,8 @@ def _is_blend(colour: np.ndarray, neighbours: list[np.ndarray], tolerance: float
 
 def _drop_blends(pieces: np.ndarray, colours: np.ndarray, p: InstanceDecodeParams) -> np.ndarray:
     """``pieces`` without the thin pieces whose colour (``colours[label]``) blends their neighbours'."""
+    from scipy import ndimage
+
     out = pieces.copy()
     pad = 2
     for label, sl in enumerate(ndimage.find_objects(pieces), start=1):
@@ -202,6 +209,8 @@ def _drop_blends(pieces: np.ndarray, colours: np.ndarray, p: InstanceDecodeParam
 
 def decode(rgb: np.ndarray, params: InstanceDecodeParams | None = None) -> list[Instance]:
     """Instances found in a picture of coloured instances on black, largest first (see the module doc)."""
+    from scipy import ndimage
+
     p = params or InstanceDecodeParams()
     rgb = np.clip(np.asarray(rgb, dtype=np.float32), 0.0, 1.0)
     if rgb.ndim != 3 or rgb.shape[-1] != 3:
