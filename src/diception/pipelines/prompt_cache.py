@@ -7,7 +7,9 @@ inference for a cached prompt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -98,7 +100,8 @@ def encode_with_text_encoders(components: dict, prompts: Sequence[str], device: 
     and ``text_encoder_3`` (the last pair may be ``None``: the T5 rows are then zeros, as in diffusers).
     Returns ``(B, 77 + 256, D)`` and ``(B, P)``.
     """
-    from diffusers import StableDiffusion3Pipeline
+    with quiet_torchvision_fallback():
+        from diffusers import StableDiffusion3Pipeline
 
     encoder = StableDiffusion3Pipeline(
         transformer=None, scheduler=None, vae=None,
@@ -112,3 +115,16 @@ def encode_with_text_encoders(components: dict, prompts: Sequence[str], device: 
             do_classifier_free_guidance=False, max_sequence_length=T5_MAX_SEQUENCE_LENGTH,
         )  # fmt: skip
     return embeds, pooled
+
+
+@contextlib.contextmanager
+def quiet_torchvision_fallback() -> Iterator[None]:
+    """Silence transformers' warning that its CLIP and SigLIP image processors want torchvision: diffusers' SD3
+    pipeline imports them for IP adapters, which we never use, and the PIL fallback it takes is fine."""
+    logger = logging.getLogger("transformers.utils.import_utils")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
