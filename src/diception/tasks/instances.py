@@ -31,6 +31,7 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from ..atomic_files import write_atomically
+from ..data.annotation_files import read_annotation_list
 from ..data.rle import decode_rle, encode_mask
 from ..errors import DiceptionInputError
 from . import prediction_files as files
@@ -304,18 +305,6 @@ def _annotation_name(ann: dict[str, Any]) -> str | None:
     return str(name).strip() if name is not None else None
 
 
-def _annotation_list(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DiceptionInputError(f"target {path}:{err.lineno}: invalid JSON ({err.msg})") from None
-    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-        data = data["annotations"]
-    if not isinstance(data, list):
-        raise DiceptionInputError(f"target {path} must hold a list of annotations")
-    return data
-
-
 class EntityTask(Task):
     """Entity segmentation: every object in a random colour; the prediction a list of :class:`Instance`.
 
@@ -343,7 +332,7 @@ class EntityTask(Task):
     def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
         if path.suffix.lower() != ".json":
             raise DiceptionInputError(f"task '{self.name}' reads a .json annotation list, not {path.name}")
-        return self._samples_of(replace(sample, target_path=path), _annotation_list(path))
+        return self._samples_of(replace(sample, target_path=path), read_annotation_list(path))
 
     def _samples_of(self, sample: Sample, anns: list[dict[str, Any]]) -> list[Sample]:
         return [self._with_annotations(sample, anns, None)]
@@ -441,7 +430,7 @@ class SemanticTask(EntityTask):
         the category of one annotation chosen at random."""
         if sample.category or sample.target_path is None or Path(sample.target_path).suffix.lower() != ".json":
             return super().complete_request(sample, rng, every_region)
-        names = [n for a in _annotation_list(Path(sample.target_path)) if (n := _annotation_name(a))]
+        names = [n for a in read_annotation_list(Path(sample.target_path)) if (n := _annotation_name(a))]
         if not names:
             raise DiceptionInputError(f"target {sample.target_path} names no category; add one to the caption")
         category = names[int(rng.integers(len(names)))]

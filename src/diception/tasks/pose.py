@@ -360,16 +360,10 @@ class PoseTask(Task):
     def read_ground_truth(self, sample: Sample, path: Path, options: GroundTruthOptions) -> list[Sample]:
         if path.suffix.lower() != ".json":
             return [replace(sample, target_path=path)]
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise DiceptionInputError(f"target {path}:{err.lineno}: invalid JSON ({err.msg})") from None
-        if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-            data = data["annotations"]
-        if not isinstance(data, list):
-            raise DiceptionInputError(f"target {path} must hold a list of annotations")
+        from ..data.annotation_files import read_annotation_list
+
         people = []
-        for ann in data:
+        for ann in read_annotation_list(path):
             kp = np.asarray(ann["keypoints"], dtype=np.float32)
             if kp.size != NUM_KEYPOINTS * 3:
                 raise DiceptionInputError(f"target {path}: a person has {kp.size} keypoint numbers, not 51")
