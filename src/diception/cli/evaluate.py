@@ -9,11 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from .. import tasks
 from ..data.layouts import LAYOUTS, iter_dataset
-from ..evaluation.runner import evaluate, format_table, write_report
 from .command import Command
 from .model_options import add_model_arguments, add_sampling_arguments, load_pipeline, sampling_settings
 
@@ -44,6 +41,10 @@ class EvalCommand(Command):
         add_sampling_arguments(parser)
 
     def run(self) -> int:
+        from tqdm.auto import tqdm
+
+        from ..evaluation.runner import evaluate, format_table, write_report
+
         args = self.args
         out = Path(args.output_dir or Path("eval_results") / args.task)
         samples = list(iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit))

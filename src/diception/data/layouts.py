@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def iter_dataset(
     elif layout == "coco":
         if task not in COCO_READERS:
             raise DiceptionInputError(f"a COCO json serves {', '.join(COCO_READERS)}; not '{task}'")
-        samples = COCO_READERS[task](json.loads(path.read_text()), images or path.parent)
+        samples = COCO_READERS[task](path, images or path.parent)
     else:
         samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
     return itertools.islice((s for s in samples if s.task == task), limit)

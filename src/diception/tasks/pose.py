@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-from scipy import ndimage
 
 from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
@@ -185,6 +184,8 @@ def _calibrate(pixels: np.ndarray, refs: np.ndarray, tolerance: float, iteration
 
 def _ring_limbs(disc: np.ndarray, limbs: np.ndarray, width: int, min_pixels: int) -> set[int]:
     """Limb colours seen in a ``width``-pixel ring around a disc (both cropped to the same window)."""
+    from scipy import ndimage
+
     ring = ndimage.binary_dilation(disc, iterations=width) & ~disc
     counts = np.bincount(limbs[ring & (limbs >= 0)], minlength=len(SKELETON))
     return {int(i) for i in np.nonzero(counts >= min_pixels)[0]}
@@ -221,6 +222,8 @@ def _orient_guess(limb: int, i: int, j: int, centres: np.ndarray) -> tuple[int, 
 
 def decode(rgb: np.ndarray, params: PoseDecodeParams | None = None) -> list[PersonPose]:
     """Persons found in a skeleton picture ``(H, W, 3)``, best first (see the module doc)."""
+    from scipy import ndimage
+
     p = params or PoseDecodeParams()
     rgb = np.asarray(rgb, dtype=np.float32)
     if rgb.ndim != 3 or rgb.shape[-1] != 3:
