@@ -1,0 +1,51 @@
+"""The run-and-write loop: every job's files written, answers handed over, a failing job reported alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from diception import tasks
+from diception.jobs import Job, RunSummary, SamplingSettings, pending_jobs, record_rng, run_jobs
+from diception.tasks.registry import TaskRequest
+
+FAST = SamplingSettings(num_inference_steps=1, guidance_scale=1.0, processing_resolution=32, batch_size=3)
+
+
+def _image(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+
+
+def test_jobs_write_their_files_and_a_bad_one_fails_alone(pipe, tmp_path):
+    depth = tasks.resolve_request(task="depth")
+    unknown = TaskRequest(tasks.SEMANTIC, tasks.SEMANTIC.full_prompt("unicorn"))  # not in the prompt cache
+    jobs = [
+        Job(_image(0), depth, tasks.DEPTH.output_files(tmp_path / "a"), image_id="a"),
+        Job(tmp_path / "missing.png", depth, tasks.DEPTH.output_files(tmp_path / "b"), context="job b"),
+        Job(_image(1), unknown, tasks.SEMANTIC.output_files(tmp_path / "c"), context="job c"),
+        Job(_image(2), depth, [], image_id="d"),
+    ]
+    seen = []
+    summary = RunSummary(echo=False)
+    run_jobs(pipe, jobs, FAST, summary, quiet=True, on_result=lambda job, p: seen.append((job.image_id, p.value.shape)))
+    assert (summary.done, summary.failed) == (2, 2)
+    assert seen == [("a", (24, 40)), ("d", (24, 40))]
+    assert summary.errors[0].startswith("job b: image") and "does not exist" in summary.errors[0]
+    assert summary.errors[1].startswith("job c:") and "prompt cache" in summary.errors[1]
+    assert {p.name for p in tmp_path.iterdir()} == {f.path.name for f in jobs[0].files}
+
+
+def test_finished_jobs_are_skipped_and_missing_images_reported(tmp_path):
+    depth = tasks.resolve_request(task="depth")
+    done = Job(tmp_path / "x.png", depth, tasks.DEPTH.output_files(tmp_path / "x"))
+    for file in done.files:
+        file.path.write_bytes(b"")
+    missing = Job(tmp_path / "y.png", depth, tasks.DEPTH.output_files(tmp_path / "y"))
+    summary = RunSummary(echo=False)
+    assert pending_jobs([done, missing], summary, overwrite=False, quiet=True) == []
+    assert (summary.skipped, summary.failed) == (1, 1) and "y.png' does not exist" in summary.errors[0]
+
+
+def test_record_choices_depend_on_the_seed_and_the_record_only():
+    draws = {key: record_rng(7, key).random(3).tolist() for key in ("line-a", "line-b")}
+    assert record_rng(7, "line-a").random(3).tolist() == draws["line-a"]  # asked again, in another order
+    assert draws["line-a"] != draws["line-b"] and record_rng(8, "line-a").random(3).tolist() != draws["line-a"]
