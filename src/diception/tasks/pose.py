@@ -12,17 +12,18 @@ left-out colours, so a keypoint's blurred rim is not read as a limb. As each lim
 limbs share at most one keypoint, the limbs meeting a disc name its keypoint; a keypoint with one limb (a
 wrist, an ankle, or a partly labelled person) is named by the keypoint at the limb's other end.
 
-Decoding: (1) optionally undo a per-channel gain and offset, fitted against the known colours; (2) red discs
-are connected components of near-red pixels; (3) two discs are joined by limb L when both see colour L in a
-ring around them and colour L covers the segment between them; (4) each connected group of joined discs is a
-person, and keypoint ids spread from a disc whose limbs name it, along the limbs.
+Decoding (:mod:`.pose_decoding`, in named phases): name each pixel by its nearest known colour; find the red
+discs, splitting blobs of touching or overlapping discs by fitting discs of the drawn radius; join two discs by
+limb L when both see colour L and L covers the segment between them; spread keypoint ids along the joined limbs,
+merge persons that share a blob, and name the discs whose limbs lie hidden under red from their blob-mates.
 
-Limits: a keypoint with no labelled neighbour has no limb and cannot be named, so it is dropped; discs that
-overlap (keypoints closer than about two disc radii) merge into one; a person whose only limb joins two
-keypoints is oriented by a guess (left of a left/right pair at the larger x, an eye above the nose, otherwise
-the lower COCO index higher up), and its keypoint scores are halved; a person whose labelled keypoints form
-groups with no limb between them comes back as one person per group; a disc cut by the picture's border pulls
-its keypoint inwards.
+Limits: a keypoint with no labelled neighbour and no touching disc has no limb and cannot be named, so it is
+dropped; a disc within a third of a radius of another, or covered by its neighbours but for a sliver, is not
+told apart; a person whose only
+limb joins two keypoints is oriented by a guess (left of a left/right pair at the larger x, an eye above the
+nose, otherwise the lower COCO index higher up), and its keypoint scores are halved; a person whose labelled
+keypoints form groups with no limb or touching disc between them comes back as one person per group; a disc
+cut by the picture's border pulls its keypoint inwards.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ import numpy as np
 from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
 from . import prediction_files as files
-from .palette import nearest_colour
 from .task import GroundTruthOptions, Scorer, Task
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ LIMB_COLOURS = np.array([
     (255, 0, 255), (255, 128, 128), (255, 128, 255), (255, 255, 0), (255, 255, 128), (255, 255, 255),
 ], dtype=np.uint8)  # fmt: skip
 KEYPOINT_COLOUR = (255, 0, 0)
-_LEFT_RIGHT_LIMBS = {(1, 2), (5, 6), (11, 12)}  # limbs joining a left keypoint to its right twin
+LEFT_RIGHT_LIMBS = {(1, 2), (5, 6), (11, 12)}  # limbs joining a left keypoint to its right twin
 
 LIMB_WIDTH_FRACTION = 1 / 64  # limb width as a share of the shorter image side (4 px at 256, 8 px at 512)
 DISC_RADIUS_FRACTION = 1 / 48  # keypoint disc radius as a share of the shorter side (5 px at 256, 11 at 512)
@@ -88,7 +88,17 @@ class PoseDecodeParams:
     limb_tolerance: float = 0.3  # limb pixels: nearest known colour is this limb's, at most this far
     min_disc_fraction: float = 0.25  # discs smaller than this share of a drawn disc are noise
     min_ring_pixels: int = 2  # a disc "sees" a limb colour with at least this many ring pixels of it
+    min_follow: float = 0.5  # ... that goes on straight out from its centre beyond the ring for this share
     min_coverage: float = 0.6  # share of the segment between two discs the limb colour must cover
+    min_alignment: float = 0.5  # cosine between a limb's way out of a disc and the direction to the other disc
+    split_area_factor: float = 1.3  # a blob larger than this many discs' area may hold several discs
+    edge_tolerance: float = 1.5  # a disc centre lies at least the radius less this many pixels from its blob's edge
+    unexplained_fraction: float = 0.15  # discs are added while this share of a disc's area is unexplained
+    min_separation: float = 0.3  # ... each at least this many radii from the others
+    min_template_group: int = 4  # a group of this many touching discs that limbs leave mostly unnamed is named by
+    # the upright template as a whole
+    inferred_score_factor: float = 0.75  # score factor of an id taken from blob-mates (its limb is hidden)
+    guessed_score_factor: float = 0.5  # score factor of an id guessed from the upright template or orientation
 
 
 @dataclass
@@ -159,167 +169,24 @@ def encode(persons: Sequence[np.ndarray], image_size: tuple[int, int]) -> np.nda
     return canvas
 
 
-def _reference_colours() -> np.ndarray:
-    """Black, red, then the 19 limb colours, ``(21, 3)`` in [0, 1]."""
-    return np.concatenate([[[0, 0, 0], KEYPOINT_COLOUR], LIMB_COLOURS]).astype(np.float32) / 255.0
-
-
-def _calibrate(pixels: np.ndarray, refs: np.ndarray, tolerance: float, iterations: int = 3) -> np.ndarray:
-    """Undo a per-channel ``gain * colour + offset``, fitted by least squares between (a sample of) the pixels
-    and their nearest known colours."""
-    sample = pixels[:: max(1, len(pixels) // 20000)]
-    gain, offset = np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
-    for _ in range(iterations):
-        idx, dist = nearest_colour((sample - offset) / gain, refs)
-        ok = dist < tolerance
-        if ok.sum() < 16:
-            break
-        for c in range(3):
-            x, y = refs[idx[ok], c], sample[ok, c]
-            if x.std() > 1e-3:
-                g, o = np.polyfit(x, y, 1)
-                gain[c], offset[c] = np.clip(g, 0.5, 2.0), np.clip(o, -0.2, 0.2)
-    return (pixels - offset) / gain
-
-
-def _ring_limbs(disc: np.ndarray, limbs: np.ndarray, width: int, min_pixels: int) -> set[int]:
-    """Limb colours seen in a ``width``-pixel ring around a disc (both cropped to the same window)."""
-    from scipy import ndimage
-
-    ring = ndimage.binary_dilation(disc, iterations=width) & ~disc
-    counts = np.bincount(limbs[ring & (limbs >= 0)], minlength=len(SKELETON))
-    return {int(i) for i in np.nonzero(counts >= min_pixels)[0]}
-
-
-def _coverage(
-    p: np.ndarray, q: np.ndarray, r_p: np.ndarray, r_q: np.ndarray, covered: np.ndarray, samples: int = 16
-) -> np.ndarray:
-    """For each pair of discs (centres ``p``, ``q`` ``(N, 2)``, radii ``(N,)``), the share of ``samples``
-    points on the segment between the two discs' edges where ``covered`` is true; discs that overlap are
-    checked at the middle of their overlap."""
-    v = q - p
-    length = np.maximum(np.linalg.norm(v, axis=1), 1e-6)
-    start, stop = r_p / length, 1.0 - r_q / length
-    middle = (start + stop) / 2
-    start, stop = np.minimum(start, middle), np.maximum(stop, middle)
-    t = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, samples)[None]  # (N, samples)
-    pts = np.rint(p[:, None, :] + t[..., None] * v[:, None, :]).astype(int)
-    h, w = covered.shape
-    return covered[np.clip(pts[..., 1], 0, h - 1), np.clip(pts[..., 0], 0, w - 1)].mean(axis=1)
-
-
-def _orient_guess(limb: int, i: int, j: int, centres: np.ndarray) -> tuple[int, int]:
-    """Keypoint ids of discs ``i`` and ``j`` joined only by ``limb`` (see the module doc's limits)."""
-    a, b = sorted(SKELETON[limb])
-    if (a, b) in _LEFT_RIGHT_LIMBS:  # a person facing the camera has its left side at larger x
-        first_is_a = centres[i, 0] >= centres[j, 0]
-    else:  # the upper keypoint: the eye above the nose, else the lower COCO index
-        upper = b if a == 0 else a
-        first_is_upper = centres[i, 1] <= centres[j, 1]
-        first_is_a = first_is_upper == (upper == a)
-    return (a, b) if first_is_a else (b, a)
-
-
 def decode(rgb: np.ndarray, params: PoseDecodeParams | None = None) -> list[PersonPose]:
-    """Persons found in a skeleton picture ``(H, W, 3)``, best first (see the module doc)."""
-    from scipy import ndimage
+    """Persons found in a skeleton picture ``(H, W, 3)``, best first (see :mod:`.pose_decoding`)."""
+    from .pose_decoding import decode as decode_skeletons
 
-    p = params or PoseDecodeParams()
     rgb = np.asarray(rgb, dtype=np.float32)
     if rgb.ndim != 3 or rgb.shape[-1] != 3:
         raise DiceptionInputError(f"rgb must be an (H, W, 3) array, got shape {rgb.shape}")
-    h, w, _ = rgb.shape
-    refs = _reference_colours()
-    pixels = np.clip(rgb.reshape(-1, 3), 0.0, 1.0)
-    if p.calibrate:
-        pixels = _calibrate(pixels, refs, p.calibration_tolerance)
-    idx, dist = nearest_colour(pixels, refs)
-    idx, dist = idx.reshape(h, w), dist.reshape(h, w)
-    red = (idx == 1) & (dist < p.red_tolerance)
-    limbs = np.where((idx >= 2) & (dist < p.limb_tolerance), idx - 2, -1)
+    return decode_skeletons(rgb, params)
 
-    # 1. keypoint discs
-    r_draw = disc_radius((h, w))
-    labels, _ = ndimage.label(red, structure=np.ones((3, 3)))
-    ring = limb_width((h, w)) + 1
-    centres, radii, scores, seen = [], [], [], []
-    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        win = tuple(slice(max(s.start - ring, 0), s.stop + ring) for s in sl)  # the disc and its ring
-        disc = labels[win] == k
-        area = int(disc.sum())
-        if area < p.min_disc_fraction * np.pi * r_draw**2:
-            continue
-        ys, xs = np.nonzero(disc)
-        centres.append((xs.mean() + win[1].start, ys.mean() + win[0].start))
-        radii.append(np.sqrt(area / np.pi))
-        redness = np.clip(1.0 - dist[win][disc] / p.red_tolerance, 0.0, 1.0).mean()
-        scores.append(float(redness * min(1.0, area / (np.pi * r_draw**2))))
-        seen.append(_ring_limbs(disc, limbs[win], ring, p.min_ring_pixels))
-    centres_arr = np.array(centres, dtype=np.float64).reshape(-1, 2)
-    radii_arr = np.array(radii, dtype=np.float64)
 
-    # 2. limbs: pairs of discs that both see a limb colour, joined by that colour
-    edges: list[tuple[float, int, int, int]] = []  # (coverage, disc i, disc j, limb)
-    for limb in range(len(SKELETON)):
-        touching = [i for i, s in enumerate(seen) if limb in s]
-        if len(touching) < 2:
-            continue
-        covered = ndimage.binary_dilation(limbs == limb, structure=np.ones((3, 3)))
-        i_idx, j_idx = np.triu_indices(len(touching), k=1)
-        i_idx, j_idx = np.asarray(touching)[i_idx], np.asarray(touching)[j_idx]
-        cov = _coverage(centres_arr[i_idx], centres_arr[j_idx], radii_arr[i_idx], radii_arr[j_idx], covered)
-        pairs = [(float(c), int(i), int(j)) for c, i, j in zip(cov, i_idx, j_idx) if c >= p.min_coverage]
-        used: set[int] = set()
-        for cov, i, j in sorted(pairs, reverse=True):  # each disc has at most one limb of each kind
-            if i not in used and j not in used:
-                used |= {i, j}
-                edges.append((cov, i, j, limb))
-    adjacency: dict[int, list[tuple[float, int, int]]] = {}
-    for cov, i, j, limb in edges:
-        adjacency.setdefault(i, []).append((cov, j, limb))
-        adjacency.setdefault(j, []).append((cov, i, limb))
-    candidates = {i: set.intersection(*(set(SKELETON[limb]) for _, _, limb in adj)) for i, adj in adjacency.items()}
-
-    # 3. persons: spread keypoint ids along the limbs from a disc its limbs name
-    unvisited = set(adjacency)
-    persons = []
-    while unvisited:
-        named = [i for i in unvisited if len(candidates[i]) == 1]
-        if named:
-            seed = max(named, key=lambda i: (len(adjacency[i]), -i))
-            seed_id, guessed = next(iter(candidates[seed])), False
-        else:
-            seed = min(unvisited)
-            _, other, limb = max(adjacency[seed])  # its best limb orients it
-            seed_id, guessed = _orient_guess(limb, seed, other, centres_arr)[0], True
-        person, coverages, queue = {seed_id: seed}, [], [(seed, seed_id)]
-        unvisited.discard(seed)
-        while queue:
-            i, ki = queue.pop(0)
-            for cov, j, limb in sorted(adjacency[i], reverse=True):
-                a, b = SKELETON[limb]
-                if j not in unvisited or ki not in (a, b):
-                    continue
-                kj = b if ki == a else a
-                if kj in person:
-                    continue
-                person[kj] = j
-                coverages.append(cov)
-                unvisited.discard(j)
-                queue.append((j, kj))
-        if len(person) < 2:
-            continue  # its limbs were claimed by others: it cannot be named
-        keypoints = np.zeros((NUM_KEYPOINTS, 4), dtype=np.float32)
-        for kp, disc in person.items():
-            score = scores[disc] * (0.5 if guessed else 1.0)
-            keypoints[kp] = (*centres_arr[disc], 2.0, score)
-        found = keypoints[:, 2] > 0
-        persons.append(PersonPose(keypoints, float(keypoints[found, 3].mean() * np.mean(coverages))))
-    persons.sort(key=lambda person: -person.score)
-    return persons
-
+# An upright person facing the camera, COCO-17 order, in shares of its height: x toward its left (picture right)
+# from its middle, y down from the top of its head. Average proportions; the decoder's fallback for naming
+# keypoints that no limb names.
+UPRIGHT_TEMPLATE = np.array([
+    (0.0, 0.09), (0.033, 0.06), (-0.033, 0.06), (0.07, 0.075), (-0.07, 0.075), (0.115, 0.19), (-0.115, 0.19),
+    (0.15, 0.34), (-0.15, 0.34), (0.16, 0.48), (-0.16, 0.48), (0.085, 0.52), (-0.085, 0.52), (0.08, 0.72),
+    (-0.08, 0.72), (0.075, 0.93), (-0.075, 0.93),
+])  # fmt: skip
 
 # A standing person in picture fractions (x, y), COCO-17 order, facing the camera (its left on picture right).
 STANDING_PERSON = np.array([
