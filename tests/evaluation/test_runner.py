@@ -171,3 +171,16 @@ def test_eval_limit_and_missing_predictions(tmp_path, capsys):
 def test_eval_rejects_a_missing_dataset(tmp_path, capsys):
     assert main(["eval", "--task", "depth", "--data", str(tmp_path / "nope"), "--predictions", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_samples_held_in_memory_are_scored_through_the_model(pipe):
+    from dataclasses import replace
+
+    from diception.data.synthetic import render_scene
+    from diception.data.synthetic.samples import scene_sample
+
+    samples = [replace(scene_sample(render_scene(seed, 32)), task="depth", prompt=tasks.DEPTH.prompt,
+                       sample_id=f"scene{seed}") for seed in (1, 2)]  # fmt: skip
+    result = evaluate(samples, "depth", pipe=pipe, num_inference_steps=1, guidance_scale=1.0, processing_resolution=32)
+    assert [row["sample_id"] for row in result.rows] == ["scene1", "scene2"] and not result.failed
+    assert 0.0 <= result.summary["abs_rel"] < 10

@@ -53,7 +53,7 @@ class EvalResult:
 def sample_base_name(sample: Sample) -> str:
     """File-system-safe ``<sample id>_<task>[_<category>]`` used for a sample's prediction files (one image has
     one semantic sample per category)."""
-    name = f"{sample.sample_id or sample.image_path.stem}_{sample.task}"
+    name = f"{sample.sample_id or Path(sample.image_path or 'image').stem}_{sample.task}"
     if sample.category:
         name += f"_{sample.category}"
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
@@ -85,7 +85,7 @@ def evaluate(
     result = EvalResult(task=spec.name)
 
     def score(sample: Sample, prediction) -> None:
-        row = {"sample_id": sample.sample_id or sample.image_path.stem, "prompt": sample.prompt}
+        row = {"sample_id": sample.sample_id or Path(sample.image_path or "image").stem, "prompt": sample.prompt}
         row.update(scorer.add(sample, prediction))
         result.rows.append(row)
 
@@ -101,7 +101,8 @@ def evaluate(
                 continue
             files = spec.output_files(Path(save_dir) / sample_base_name(sample)) if save_dir is not None else []
             request = TaskRequest(spec, sample.prompt, points)
-            jobs.append(Job(sample.image_path, request, files, context=f"sample {sample.sample_id}",
+            image = sample.image if sample.image is not None else sample.image_path  # pixels in memory, or a file
+            jobs.append(Job(image, request, files, context=f"sample {sample.sample_id}",
                             image_id=sample.sample_id, payload=sample))  # fmt: skip
         summary = RunSummary(echo=False)
         settings = SamplingSettings(num_inference_steps, guidance_scale, processing_resolution, seed, batch_size)
