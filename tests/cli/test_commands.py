@@ -367,3 +367,27 @@ def test_convert_rejects_a_prompt_without_a_task(official_dir, tmp_path, capsys)
     code, _, err = run(capsys, "convert", "--sd3", official_dir, "--checkpoint", official_dir / "DICEPTION_v1.pth",
                        "--out", tmp_path / "m", "--add-prompt", "a cat")  # fmt: skip
     assert code == 2 and "names no known task" in assert_one_error_line(err)
+
+
+def test_convert_names_the_weights_taken_from_sd3_in_one_warning_line(official_dir, tmp_path, capsys):
+    import torch
+
+    published = torch.load(official_dir / "DICEPTION_v1.pth", map_location="cpu", weights_only=True)
+    del published["transformer"]["pos_embed.pos_embed"]
+    torch.save(published, tmp_path / "lean.pth")
+    code, _, err = run(capsys, "convert", "--sd3", official_dir, "--checkpoint", tmp_path / "lean.pth",
+                       "--out", tmp_path / "model", "--quiet")  # fmt: skip
+    assert code == 0
+    (line,) = err.strip().splitlines()
+    assert line.startswith("warning: DICEPTION_v1.pth lacks 1 transformer weights") and "pos_embed.pos_embed" in line
+
+
+def test_a_checkpoint_with_python_objects_asks_for_trust(official_dir, tmp_path, capsys):
+    import torch
+
+    from diception.modeling.convert_published import PUBLISHED_PARTS
+
+    torch.save({part: {} for part in PUBLISHED_PARTS} | {"hook": print}, tmp_path / "pickled.pth")
+    code, _, err = run(capsys, "convert", "--sd3", official_dir, "--checkpoint", tmp_path / "pickled.pth",
+                       "--out", tmp_path / "model", "--quiet")  # fmt: skip
+    assert code == 2 and "--trust-checkpoint" in assert_one_error_line(err)

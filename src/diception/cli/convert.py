@@ -43,6 +43,8 @@ class ConvertCommand(Command):
                             help=f"a prompt to cache, e.g. '{example}' (repeatable)")  # fmt: skip
         parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float32",
                             help="dtype of the saved weights (default float32)")  # fmt: skip
+        parser.add_argument("--trust-checkpoint", "--trust_checkpoint", dest="trust_checkpoint", action="store_true",
+                            help="unpickle a checkpoint that holds Python objects besides tensors (unsafe)")
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         parser.add_argument("--quiet", action="store_true", help="no loading bars")
 
@@ -64,7 +66,8 @@ class ConvertCommand(Command):
             if args.checkpoint:
                 pipe = DiceptionPipeline.from_official(args.sd3, args.checkpoint, torch_dtype=dtype,
                                                        with_text_encoders=args.with_text_encoders,
-                                                       extra_prompts=args.add_prompt)  # fmt: skip
+                                                       extra_prompts=args.add_prompt,
+                                                       trust_checkpoint=args.trust_checkpoint)  # fmt: skip
             else:
                 pipe = self.extend(Path(args.model), Path(args.sd3))
         replace_folder_atomically(out, pipe.save_pretrained)

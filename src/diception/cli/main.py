@@ -7,6 +7,7 @@ with status 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -42,8 +43,19 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def show_warnings() -> None:
+    """The package's warnings (e.g. what the checkpoint lacked) as one ``warning: ...`` line each on stderr."""
+    package = logging.getLogger("diception")
+    if not package.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        package.addHandler(handler)
+        package.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``diception`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    show_warnings()
     try:
         args = build_parser().parse_args(argv)
         return args.command(args).run()

@@ -69,6 +69,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="stable-diffusion-3-medium-diffusers folder (with --diception_path)")  # fmt: skip
     group.add_argument("--diception_path", "--checkpoint", dest="checkpoint", metavar="PTH",
                        help="the published DICEPTION_v1.pth (with --pretrained_model_path)")  # fmt: skip
+    group.add_argument("--trust-checkpoint", "--trust_checkpoint", dest="trust_checkpoint", action="store_true",
+                       help="unpickle a checkpoint that holds Python objects besides tensors (unsafe; only for "
+                       "files you trust)")  # fmt: skip
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
@@ -177,7 +180,8 @@ def load_pipeline(args: argparse.Namespace, prompts: Sequence[str] = ()) -> Dice
             pipe = DiceptionPipeline.from_pretrained(source.model_dir, torch_dtype=dtype)
         else:
             pipe = DiceptionPipeline.from_official(source.sd3_dir, source.checkpoint, torch_dtype=dtype,
-                                                   extra_prompts=list(prompts))  # fmt: skip
+                                                   extra_prompts=list(prompts),
+                                                   trust_checkpoint=args.trust_checkpoint)  # fmt: skip
     pipe.set_progress_bar_config(disable=True if args.quiet else None, leave=False)
     return pipe.to(device)
 

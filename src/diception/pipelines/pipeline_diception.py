@@ -93,15 +93,16 @@ class DiceptionPipeline(DiffusionPipeline):
         torch_dtype: torch.dtype | None = None,
         with_text_encoders: bool = False,
         extra_prompts: Sequence[str] = (),
+        trust_checkpoint: bool = False,
         **config,
     ) -> DiceptionPipeline:
         """Build the pipeline from the SD3-medium diffusers folder and the published ``DICEPTION_v1.pth``.
 
-        The checkpoint is read with ``weights_only=True`` and must fill every transformer and point-encoder
-        weight (the published loader silently keeps base SD3 weights for missing keys; we refuse). SD3's text
-        encoders are loaded once to fill the prompt cache (the six task prompts, the 80 COCO semantic prompts,
-        ``extra_prompts`` and the empty prompt) and dropped unless ``with_text_encoders``. The loading itself
-        lives in :mod:`.published_loader`.
+        The checkpoint is read with ``weights_only=True``. As the published loader does, transformer weights it
+        lacks (very likely the positional table) keep the SD3 folder's values; we name them in a warning.
+        Weights of the wrong shape are an error, unknown keys a warning. SD3's text encoders are loaded once to
+        fill the prompt cache (the six task prompts, the 80 COCO semantic prompts, ``extra_prompts`` and the empty
+        prompt) and dropped unless ``with_text_encoders``. The loading itself lives in :mod:`.published_loader`.
 
         Args:
             sd3_dir: folder of ``stabilityai/stable-diffusion-3-medium-diffusers``.
@@ -109,9 +110,12 @@ class DiceptionPipeline(DiffusionPipeline):
             torch_dtype: dtype of all weights (default float32).
             with_text_encoders: keep the tokenizers and text encoders for uncached prompts.
             extra_prompts: further prompts to cache.
+            trust_checkpoint: unpickle a checkpoint that holds Python objects besides tensors (unsafe: it runs
+                whatever the file holds; only for files you trust).
             config: overrides of the pipeline config (``default_num_inference_steps``, ``point_order``, ...).
         """
-        return load_published(cls, sd3_dir, diception_pth, torch_dtype, with_text_encoders, extra_prompts, **config)
+        return load_published(cls, sd3_dir, diception_pth, torch_dtype, with_text_encoders, extra_prompts,
+                              trust_checkpoint, **config)  # fmt: skip
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs) -> DiceptionPipeline:

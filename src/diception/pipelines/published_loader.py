@@ -1,7 +1,8 @@
 """Loading the published pair (the SD3-medium diffusers folder + ``DICEPTION_v1.pth``) into a pipeline.
 
-Order matters for memory at full size: the checkpoint is read (memory-mapped) and checked against a
-transformer built on the meta device first; SD3's text encoders then run once to fill the prompt cache and are
+Order matters for memory at full size: the checkpoint is read (memory-mapped), checked against a transformer
+built on the meta device, and completed from the SD3 folder's weights where it lacks some (see
+:mod:`diception.modeling.convert_published`) first; SD3's text encoders then run once to fill the prompt cache and are
 freed (unless kept) before the 2 B-parameter MMDiT is materialised, so the two never coexist.
 """
 
@@ -17,8 +18,9 @@ import torch
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..modeling.convert_published import (
-    check_state_dict,
-    load_strict,
+    base_transformer_weights,
+    complete_state_dict,
+    load_weights,
     point_encoder_state_dict,
     read_published_checkpoint,
 )
@@ -37,6 +39,7 @@ def load_published(
     torch_dtype: torch.dtype | None = None,
     with_text_encoders: bool = False,
     extra_prompts: Sequence[str] = (),
+    trust_checkpoint: bool = False,
     **config,
 ) -> DiceptionPipeline:
     """The pipeline of :meth:`DiceptionPipeline.from_official` (see there for the arguments)."""
@@ -48,22 +51,22 @@ def load_published(
     dtype = torch_dtype or torch.float32
     sd3 = Path(sd3_dir)
     check_sd3_folder(sd3)
-    ckpt = read_published_checkpoint(diception_pth)
+    ckpt = read_published_checkpoint(diception_pth, trust=trust_checkpoint)
     with init_empty_weights():  # no memory yet: the checkpoint is checked before any slow work
         transformer = DiceptionTransformer.from_config(DiceptionTransformer.load_config(sd3 / "transformer"))
         point_encoder = PointPromptEncoder(embed_dim=transformer.inner_dim)
-    point_state = point_encoder_state_dict(ckpt)
-    check_state_dict(transformer, ckpt["transformer"], "transformer")
-    check_state_dict(point_encoder, point_state, "point encoder")
+    point_state = complete_state_dict(point_encoder, point_encoder_state_dict(ckpt), "point encoder")
+    transformer_state = complete_state_dict(transformer, ckpt["transformer"], "transformer",
+                                            base=base_transformer_weights(sd3), base_name=f"'{sd3}'")  # fmt: skip
 
     text = load_text_components(sd3, dtype)
     prompts = list(dict.fromkeys(tasks.cached_prompt_set() + list(extra_prompts)))
     prompt_cache = build_prompt_cache(text, prompts)
     if not with_text_encoders:
         text = {}
-    load_strict(transformer, ckpt["transformer"], "transformer", dtype)
-    load_strict(point_encoder, point_state, "point encoder", dtype)
-    del ckpt, point_state
+    load_weights(transformer, transformer_state, dtype)
+    load_weights(point_encoder, point_state, dtype)
+    del ckpt, point_state, transformer_state
 
     vae = AutoencoderKL.from_pretrained(sd3, subfolder="vae", torch_dtype=dtype)
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(sd3, subfolder="scheduler")

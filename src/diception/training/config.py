@@ -38,6 +38,7 @@ class ModelConfig:
     init: str = "sd3"  # sd3 | official | pretrained | scratch (see diception.training.model_init)
     sd3_path: str | None = None  # SD3 diffusers folder (init sd3 and official)
     official_checkpoint: str | None = None  # published DICEPTION_v1.pth (init official)
+    trust_checkpoint: bool = False  # unpickle a checkpoint holding Python objects besides tensors (unsafe)
     pretrained_path: str | None = None  # a DICEPTION model folder to continue training (init pretrained)
     transformer: dict[str, Any] = field(default_factory=dict)  # scratch: DiceptionTransformer arguments
     point_encoder: dict[str, Any] = field(default_factory=dict)  # new encoders: PointPromptEncoder args (not embed_dim)

@@ -114,6 +114,7 @@ def initial_pipeline(config: ModelConfig, prompts: Sequence[str], resolution: in
         if not config.official_checkpoint:
             raise DiceptionInputError("model.init=official needs model.official_checkpoint (DICEPTION_v1.pth)")
         return DiceptionPipeline.from_official(config.sd3_path, config.official_checkpoint, extra_prompts=prompts,
+                                               trust_checkpoint=config.trust_checkpoint,
                                                point_order=config.point_order)  # fmt: skip
     if config.init == "pretrained":
         if not config.pretrained_path:
