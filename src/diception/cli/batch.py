@@ -14,6 +14,11 @@ Files per record, with ``<name> = <image stem>_<caption>`` (``<image stem>_<regi
 (the task's files, as ``diception predict`` writes them) and, with ``--save-npy``, ``<save-path>/npy/<name>.npy``
 in the published float16 layout (depth ``(H, W)``, normals ``(3, H, W)``, other tasks the RGB output
 ``(3, H, W)``). Records whose files all exist are skipped, so a re-run resumes.
+
+Large jobs split by record position: ``--shard INDEX/COUNT`` takes records ``j`` with ``j % COUNT == INDEX`` (one
+SLURM array task, one machine), and under ``accelerate launch --num_processes N`` the processes split that
+further, one device each. Each record's starting noise comes from ``--seed`` and the record itself, so a record
+gives the same files whatever the batch size, shard or order.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from ..data.manifest import ManifestSyntaxError, describe_error, read_records, r
 from ..data.sample import Sample
 from ..errors import DiceptionInputError
 from ..jobs import Job, RunSummary, pending_jobs, record_rng, run_jobs
+from ..jobs.shards import this_process_shard
 from ..tasks.prediction_files import OutputFile, write_published_npy
 from ..tasks.registry import TaskRequest
 from .command import Command
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
+    add_shard_argument,
     check_prompt_available,
     load_pipeline,
     sampling_settings,
@@ -67,6 +74,7 @@ class BatchCommand(Command):
                             action="store_true", help="segmentation records without points: one prediction per "
                             "region of the target file, instead of one region chosen at random")  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="redo records whose files already exist")
+        add_shard_argument(parser)
         add_model_arguments(parser)
         add_sampling_arguments(parser)
 
@@ -84,7 +92,8 @@ class BatchCommand(Command):
                 if args.save_npy:
                     files.append(OutputFile(save / "npy" / f"{name}.npy", write_published_npy))
                 job_request = TaskRequest(task, request.prompt, tuple(request.points))
-                jobs.append(Job(request.image_path, job_request, files, context=where))
+                region = "" if request.region is None else f"#{request.region}"
+                jobs.append(Job(request.image_path, job_request, files, context=where, key=key + region))
         return jobs
 
     def plan(self, summary: RunSummary) -> list[Job]:
@@ -105,9 +114,12 @@ class BatchCommand(Command):
             ) from None
         if not records:
             raise DiceptionInputError(f"manifest '{manifest}' holds no records")
+        shard = this_process_shard(args.shard)
         jobs: list[Job] = []
         owners: dict[Path, str] = {}
-        for record in records:
+        for position, record in enumerate(records):
+            if not shard.holds(position):
+                continue
             where = f"manifest line {record.line}"
             try:
                 samples = record_samples(record, data_root, load_targets=False)
@@ -127,7 +139,8 @@ class BatchCommand(Command):
         args = self.args
         settings = sampling_settings(args)
         summary = RunSummary()
-        pending = pending_jobs(self.plan(summary), summary, args.overwrite, args.quiet)
+        planned = self.plan(summary)
+        pending = pending_jobs(planned, summary, args.overwrite, args.quiet)
         if pending:
             pipe = load_pipeline(args, prompts=list(dict.fromkeys(job.request.prompt for job in pending)))
             runnable = []
@@ -138,5 +151,6 @@ class BatchCommand(Command):
                 except DiceptionInputError as err:
                     summary.error(str(err), job.context)
             run_jobs(pipe, runnable, settings, summary, args.quiet)
-        print(summary.line())
+        shard = this_process_shard(args.shard)
+        print(summary.line() + ("" if str(shard) == "all records" else f" ({shard})"))
         return summary.exit_code

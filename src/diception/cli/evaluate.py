@@ -11,8 +11,15 @@ from pathlib import Path
 
 from .. import tasks
 from ..data.layouts import LAYOUTS, iter_dataset
+from ..jobs.shards import Shard, this_process_shard, wait_for_all_processes
 from .command import Command
-from .model_options import add_model_arguments, add_sampling_arguments, load_pipeline, sampling_settings
+from .model_options import (
+    add_model_arguments,
+    add_sampling_arguments,
+    add_shard_argument,
+    load_pipeline,
+    sampling_settings,
+)
 
 
 class EvalCommand(Command):
@@ -34,9 +41,11 @@ class EvalCommand(Command):
         parser.add_argument("--num-points", type=int, default=1, metavar="N",
                             help="segmentation objects without points: 1 = SAM's farthest-from-boundary point, "
                             "N > 1 = N random in-mask points (default 1)")  # fmt: skip
-        parser.add_argument("--predictions", metavar="DIR",
-                            help="score the prediction files in DIR instead of running a model")  # fmt: skip
+        parser.add_argument("--predictions", metavar="DIR", nargs="+",
+                            help="score the prediction files in DIR instead of running a model; several folders "
+                            "(one per shard) are scored together")  # fmt: skip
         parser.add_argument("--output-dir", metavar="DIR", help="where reports go (default eval_results/<task>)")
+        add_shard_argument(parser)
         add_model_arguments(parser)
         add_sampling_arguments(parser)
 
@@ -47,20 +56,41 @@ class EvalCommand(Command):
 
         args = self.args
         out = Path(args.output_dir or Path("eval_results") / args.task)
-        samples = list(iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit))
+        shard = this_process_shard(args.shard)
+        machine = Shard(shard.index, shard.count)
+        dataset = iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit)
+        samples = [s for j, s in enumerate(dataset) if machine.holds(j)]
         settings = sampling_settings(args)
-        pipe = None if args.predictions else load_pipeline(args, prompts=sorted({s.prompt for s in samples}))
-        with tqdm(total=len(samples), desc=f"eval {args.task}", disable=args.quiet, leave=False) as bar:
-            result = evaluate(
-                samples, args.task, pipe=pipe, predictions_dir=args.predictions,
-                save_dir=None if args.predictions else out / "predictions",
-                num_inference_steps=settings.num_inference_steps, guidance_scale=settings.guidance_scale,
-                processing_resolution=settings.processing_resolution, batch_size=settings.batch_size,
-                seed=settings.seed, num_points=args.num_points, progress=bar.update,
-            )  # fmt: skip
+
+        def score(chosen: list, **source) -> object:
+            with tqdm(total=len(chosen), desc=f"eval {args.task}", disable=args.quiet, leave=False) as bar:
+                return evaluate(
+                    chosen, args.task, num_inference_steps=settings.num_inference_steps,
+                    guidance_scale=settings.guidance_scale, processing_resolution=settings.processing_resolution,
+                    batch_size=settings.batch_size, seed=settings.seed, num_points=args.num_points,
+                    progress=bar.update, **source,
+                )  # fmt: skip
+
+        if args.predictions:
+            result = score(samples, predictions_dir=args.predictions)
+        elif shard.processes > 1:  # each process predicts its share; the main one scores the files of all
+            mine = [s for j, s in enumerate(samples) if (j % shard.processes) == shard.process]
+            pipe = load_pipeline(args, prompts=sorted({s.prompt for s in samples}))
+            predicted = score(mine, pipe=pipe, save_dir=out / "predictions", allow_empty=True)
+            for failure in predicted.failed:
+                print(f"error: {failure}")
+            wait_for_all_processes()
+            if not shard.is_main:
+                return 1 if predicted.failed else 0
+            result = score(samples, predictions_dir=[out / "predictions"])
+        else:
+            pipe = load_pipeline(args, prompts=sorted({s.prompt for s in samples}))
+            result = score(samples, pipe=pipe, save_dir=out / "predictions")
+        result.shard = "" if machine.count == 1 else str(machine)
         csv_path, json_path = write_report(result, out)
         print(format_table(result))
         for failure in result.failed:
             print(f"error: {failure}")
-        print(f"{len(result.rows)} samples scored, {len(result.failed)} failed; wrote {csv_path} and {json_path}")
+        what = f" ({machine}: score the shards together with --predictions DIR DIR ...)" if machine.count > 1 else ""
+        print(f"{len(result.rows)} samples scored, {len(result.failed)} failed; wrote {csv_path} and {json_path}{what}")
         return 1 if result.failed else 0

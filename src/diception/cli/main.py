@@ -43,14 +43,25 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (callers and tests may swap it)."""
+
+    @property
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def show_warnings() -> None:
     """The package's warnings (e.g. what the checkpoint lacked) as one ``warning: ...`` line each on stderr."""
     package = logging.getLogger("diception")
-    if not package.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in package.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("warning: %(message)s"))
         package.addHandler(handler)
-        package.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -95,6 +95,13 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress bars or per-image notes")
 
 
+def add_shard_argument(parser: argparse.ArgumentParser) -> None:
+    """``--shard INDEX/COUNT``: this machine's share of the records (combined with accelerate's processes)."""
+    parser.add_argument("--shard", metavar="INDEX/COUNT",
+                        help="do only records j with j %% COUNT == INDEX (e.g. a SLURM array task); under "
+                        "`accelerate launch` the processes split the shard further")  # fmt: skip
+
+
 def resolve_model_source(args: argparse.Namespace) -> ModelSource:
     """The weights to load from the parsed flags: ``--model``, the published pair, or else the bundled model."""
     if args.model and (args.sd3 or args.checkpoint):
@@ -133,6 +140,10 @@ def resolve_device(name: str | None) -> torch.device:
     """``--device`` or the best available device, checked to exist."""
     import torch
 
+    from ..jobs.shards import launched_processes, process_state
+
+    if name is None and launched_processes()[1] > 1:  # one device per process of an accelerate launch
+        return process_state().device
     if name is None:
         return default_device()
     try:

@@ -27,7 +27,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -48,6 +48,7 @@ class EvalResult:
     rows: list[dict] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    shard: str = ""  # the share of the dataset scored, when not all of it ("shard 0/4")
 
 
 def sample_base_name(sample: Sample) -> str:
@@ -64,7 +65,7 @@ def evaluate(
     task: str | tasks.Task,
     *,
     pipe=None,
-    predictions_dir: str | Path | None = None,
+    predictions_dir: str | Path | Sequence[str | Path] | None = None,
     predictor: Callable[[Sample], object] | None = None,
     save_dir: str | Path | None = None,
     num_inference_steps: int | None = None,
@@ -74,10 +75,16 @@ def evaluate(
     seed: int = 42,
     num_points: int = 1,
     progress: Callable[[int], None] | None = None,
+    allow_empty: bool = False,
 ) -> EvalResult:
     """Score ``samples`` of ``task`` with predictions from exactly one source: ``pipe`` (its prediction files go
     into ``save_dir``), the files ``diception predict``/``eval`` wrote into ``predictions_dir``, or
-    ``predictor(sample)`` (e.g. a trivial baseline, ``Task.baseline``, returning the task decoder's structure)."""
+    ``predictor(sample)`` (e.g. a trivial baseline, ``Task.baseline``, returning the task decoder's structure).
+
+    ``predictions_dir`` may be several folders (the shards of one run): each sample's files are looked for in
+    each. Every sample's noise and points come from ``seed`` and the sample itself, so its prediction does not
+    depend on the batch, shard or order it runs in. ``allow_empty`` accepts scoring nothing (a process's share
+    of a tiny dataset)."""
     spec = tasks.get(task)
     if sum(source is not None for source in (pipe, predictions_dir, predictor)) != 1:
         raise DiceptionInputError("evaluate needs exactly one of: a model, a predictions folder, a predictor")
@@ -102,30 +109,42 @@ def evaluate(
             files = spec.output_files(Path(save_dir) / sample_base_name(sample)) if save_dir is not None else []
             request = TaskRequest(spec, sample.prompt, points)
             image = sample.image if sample.image is not None else sample.image_path  # pixels in memory, or a file
-            jobs.append(Job(image, request, files, context=f"sample {sample.sample_id}",
-                            image_id=sample.sample_id, payload=sample))  # fmt: skip
+            jobs.append(Job(image, request, files, context=f"sample {sample.sample_id}", image_id=sample.sample_id,
+                            payload=sample, key=f"{sample.sample_id}\x00{sample.prompt}"))  # fmt: skip
         summary = RunSummary(echo=False)
         settings = SamplingSettings(num_inference_steps, guidance_scale, processing_resolution, seed, batch_size)
         run_jobs(pipe, jobs, settings, summary, quiet=True,
                  on_result=lambda job, p: score(job.payload, p.value), progress=progress)  # fmt: skip
         result.failed += summary.errors
     else:
+        folders = [] if predictions_dir is None else (
+            [predictions_dir] if isinstance(predictions_dir, (str, Path)) else list(predictions_dir))  # fmt: skip
         for sample in mine:
             if predictor is not None:
                 score(sample, predictor(sample))
             else:
                 try:
-                    prediction = spec.read_prediction(Path(predictions_dir) / sample_base_name(sample))
+                    prediction = _read_from(spec, folders, sample_base_name(sample))
                 except FileNotFoundError as err:
                     result.failed.append(f"{sample.sample_id}: {err}")
                     continue
                 score(sample, prediction)
             if progress:
                 progress(1)
-    if not result.rows:
+    if not result.rows and not allow_empty:
         raise DiceptionInputError(f"no '{spec.name}' samples were scored; check --data and --task")
-    result.summary = scorer.summary()
+    result.summary = scorer.summary() if result.rows else {}
     return result
+
+
+def _read_from(spec: tasks.Task, folders: list[str | Path], name: str):
+    """A sample's prediction from the first of ``folders`` that holds its files."""
+    for folder in folders[:-1]:
+        try:
+            return spec.read_prediction(Path(folder) / name)
+        except FileNotFoundError:
+            continue
+    return spec.read_prediction(Path(folders[-1]) / name)
 
 
 def write_report(result: EvalResult, out_dir: str | Path) -> tuple[Path, Path]:
@@ -143,6 +162,8 @@ def write_report(result: EvalResult, out_dir: str | Path) -> tuple[Path, Path]:
         text.detach()  # flush, and leave closing the file to write_atomically
 
     payload = {"task": result.task, "samples": len(result.rows), "failed": result.failed, "metrics": result.summary}
+    if result.shard:
+        payload["shard"] = result.shard
     write_atomically(csv_path, write_csv)
     write_atomically(json_path, lambda stream: stream.write((json.dumps(payload, indent=2) + "\n").encode("utf-8")))
     return csv_path, json_path

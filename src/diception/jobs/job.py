@@ -38,6 +38,8 @@ class Job:
         context: what messages prefix the job with (``"manifest line 3"``); empty for none.
         image_id: what COCO results files call the image (default: the image file's stem).
         payload: the caller's own (e.g. the ground-truth sample an evaluation scores against).
+        key: what identifies the record whatever batch, shard or position it runs in; its starting noise comes
+            from the run's seed and this key (default: the image's path).
     """
 
     image: Path | np.ndarray
@@ -46,6 +48,11 @@ class Job:
     context: str = ""
     image_id: str | int | None = None
     payload: Any = None
+    key: str = ""
+
+    @property
+    def noise_key(self) -> str:
+        return self.key or self.name
 
     @property
     def name(self) -> str:
@@ -107,8 +114,13 @@ def pending_jobs(jobs: list[Job], summary: RunSummary, overwrite: bool, quiet: b
     return pending
 
 
-def record_rng(seed: int, key: str) -> np.random.Generator:
-    """A generator for one record's random choices, from the run's seed and the record's own key (not its
-    position), so the choices do not depend on batching, sharding or order."""
+def record_seed(seed: int, key: str) -> int:
+    """A 63-bit seed for one record, from the run's seed and the record's own key (not its position), so what
+    it seeds does not depend on batching, sharding or order."""
     digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def record_rng(seed: int, key: str) -> np.random.Generator:
+    """A numpy generator for one record's random choices (see :func:`record_seed`)."""
+    return np.random.default_rng(record_seed(seed, key))

@@ -1,5 +1,8 @@
 """The run-and-write loop: jobs in batches through the pipeline, each answer's files written atomically.
 
+Every job's starting noise comes from the run's seed and the job's key, so its answer is the same whatever
+batch, shard or position it runs in.
+
 A bad image or a request the model cannot serve is reported for its job alone (the batch is retried one by
 one to find it) and the run goes on; anything else is a bug and stops the run.
 """
@@ -13,7 +16,7 @@ import numpy as np
 from ..data.image_files import load_image
 from ..errors import DiceptionInputError
 from ..tasks.prediction_files import Prediction, write_files
-from .job import Job, RunSummary, SamplingSettings
+from .job import Job, RunSummary, SamplingSettings, record_seed
 
 ResultHandler = Callable[[Job, Prediction], None]
 
@@ -52,6 +55,7 @@ def _run_batch(pipe, loaded: list[tuple[Job, np.ndarray]], settings: SamplingSet
 
     if not loaded:
         return
+    noise = [torch.Generator("cpu").manual_seed(record_seed(settings.seed, job.noise_key)) for job, _ in loaded]
     try:
         out = pipe(
             [image for _, image in loaded],
@@ -59,7 +63,7 @@ def _run_batch(pipe, loaded: list[tuple[Job, np.ndarray]], settings: SamplingSet
             num_inference_steps=settings.num_inference_steps,
             guidance_scale=settings.guidance_scale,
             processing_resolution=settings.processing_resolution,
-            generator=torch.Generator("cpu").manual_seed(settings.seed),
+            generator=noise,
             output_type="np",
         )
     except DiceptionInputError as err:

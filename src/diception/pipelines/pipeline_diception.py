@@ -277,7 +277,8 @@ class DiceptionPipeline(DiffusionPipeline):
                 image (SAM's convention) on one object; for a batch, a list of such lists.
             num_inference_steps: Euler steps (default: ``config.default_num_inference_steps``, 28).
             guidance_scale: CFG scale; > 1 runs the unconditional branch too (default 2.0).
-            generator: seeds the starting noise (drawn on the generator's device).
+            generator: seeds the starting noise (drawn on the generator's device); a list gives one generator per
+                image, so an image's noise does not depend on the batch it runs in.
             latents: ``(B, 16, h, w)`` starting noise instead of drawing it.
             processing_resolution: square side the image is resized to (default 768); 0 keeps the input size,
                 padded (edge pixels repeated) up to a multiple of 16 and cropped back afterwards.
@@ -326,6 +327,8 @@ class DiceptionPipeline(DiffusionPipeline):
             groups.setdefault(self._processing_size(size, resolution), []).append(i)
         if latents is not None and len(groups) > 1:
             raise DiceptionInputError("latents= needs all images at one processing size")
+        if isinstance(generator, list) and len(generator) != len(images):
+            raise DiceptionInputError(f"generator has {len(generator)} entries for {len(images)} images; give one each")
 
         def fit(im: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
             if resolution:
@@ -336,7 +339,8 @@ class DiceptionPipeline(DiffusionPipeline):
         results: list[torch.Tensor | None] = [None] * len(images)
         for size, members in groups.items():
             batch = torch.cat([fit(images[i], size) for i in members])
-            out = self._denoise(batch, [requests[i] for i in members], steps, guidance, generator, latents,
+            group_generator = [generator[i] for i in members] if isinstance(generator, list) else generator
+            out = self._denoise(batch, [requests[i] for i in members], steps, guidance, group_generator, latents,
                                 callback_on_step_end, tensor_inputs)  # fmt: skip
             for k, i in enumerate(members):
                 results[i] = out[k]
