@@ -391,3 +391,26 @@ def test_a_checkpoint_with_python_objects_asks_for_trust(official_dir, tmp_path,
     code, _, err = run(capsys, "convert", "--sd3", official_dir, "--checkpoint", tmp_path / "pickled.pth",
                        "--out", tmp_path / "model", "--quiet")  # fmt: skip
     assert code == 2 and "--trust-checkpoint" in assert_one_error_line(err)
+
+
+def _stored_dtypes(folder: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    out = {}
+    for path in sorted(folder.glob("*/*.safetensors")):
+        with safe_open(str(path), framework="pt") as weights:
+            out[path.parent.name] = weights.get_slice(next(iter(weights.keys()))).get_dtype()
+    return out
+
+
+def test_convert_writes_bf16_by_default_and_adding_prompts_keeps_the_folders_dtype(official_dir, tmp_path, capsys):
+    out = tmp_path / "model"
+    pth = official_dir / "DICEPTION_v1.pth"
+    assert run(capsys, "convert", "--sd3", official_dir, "--checkpoint", pth, "--out", out, "--quiet")[0] == 0
+    assert set(_stored_dtypes(out).values()) == {"BF16"}  # as the published weights
+    assert run(capsys, "convert", "--model", out, "--sd3", official_dir, "--out", out, "--add-prompt",
+               "[[image2semantic]] lamp post", "--quiet")[0] == 0  # fmt: skip
+    assert set(_stored_dtypes(out).values()) == {"BF16"}
+    assert run(capsys, "convert", "--sd3", official_dir, "--checkpoint", pth, "--out", tmp_path / "f32", "--dtype",
+               "float32", "--quiet")[0] == 0  # fmt: skip
+    assert set(_stored_dtypes(tmp_path / "f32").values()) == {"F32"}

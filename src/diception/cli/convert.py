@@ -41,8 +41,9 @@ class ConvertCommand(Command):
         example = tasks.SEMANTIC.full_prompt("traffic cone")
         parser.add_argument("--add-prompt", action="append", default=[], metavar="TEXT",
                             help=f"a prompt to cache, e.g. '{example}' (repeatable)")  # fmt: skip
-        parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float32",
-                            help="dtype of the saved weights (default float32)")  # fmt: skip
+        parser.add_argument("--dtype", choices=DTYPE_NAMES,
+                            help="dtype of the saved weights (default: bfloat16, the published weights' dtype; with "
+                            "--model, the folder's own)")  # fmt: skip
         parser.add_argument("--trust-checkpoint", "--trust_checkpoint", dest="trust_checkpoint", action="store_true",
                             help="unpickle a checkpoint that holds Python objects besides tensors (unsafe)")
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -61,7 +62,7 @@ class ConvertCommand(Command):
         from ..pipelines import DiceptionPipeline
 
         configure_progress(args.quiet)
-        dtype = torch_dtype(args.dtype)
+        dtype = torch_dtype(args.dtype or "bfloat16")
         with quiet_dtype_deprecation():
             if args.checkpoint:
                 pipe = DiceptionPipeline.from_official(args.sd3, args.checkpoint, torch_dtype=dtype,
@@ -78,18 +79,45 @@ class ConvertCommand(Command):
     def extend(self, model: Path, sd3: Path) -> DiceptionPipeline:
         """An existing model with ``--add-prompt`` prompts cached (and the text encoders, if asked)."""
         from ..pipelines import DiceptionPipeline
-        from ..pipelines.published_loader import build_prompt_cache, load_text_components
+        from ..pipelines.published_loader import build_prompt_cache, fastest_device, free_memory, load_text_components
 
         args = self.args
         if not args.add_prompt and not args.with_text_encoders:
             raise DiceptionInputError(
                 "--model given but nothing to add; pass --add-prompt TEXT or --with-text-encoders"
             )
-        pipe = DiceptionPipeline.from_pretrained(model, torch_dtype=torch_dtype(args.dtype))
-        text = load_text_components(sd3, torch_dtype(args.dtype))
-        new = [p for p in args.add_prompt if p not in pipe.prompt_cache]
-        if new:
-            pipe.register_modules(prompt_cache=pipe.prompt_cache.merged_with(build_prompt_cache(text, new)))
+        dtype = torch_dtype(args.dtype) if args.dtype else _saved_dtype(model)
+        text = load_text_components(sd3, dtype)
+        new = [p for p in args.add_prompt if p not in _cached_prompts(model)]
+        added = build_prompt_cache(text, new, device=fastest_device()) if new else None  # before the model loads
+        if not args.with_text_encoders:
+            text = {}
+            free_memory()
+        pipe = DiceptionPipeline.from_pretrained(model, torch_dtype=dtype)
+        if added is not None:
+            pipe.register_modules(prompt_cache=pipe.prompt_cache.merged_with(added))
         if args.with_text_encoders:
             pipe.register_modules(**text)
         return pipe
+
+
+def _cached_prompts(model: Path) -> set[str]:
+    """The prompts a model folder caches, read from its config (without loading it)."""
+    import json
+
+    config = model / "prompt_cache" / "config.json"
+    return set(json.loads(config.read_text()).get("prompts", [])) if config.is_file() else set()
+
+
+def _saved_dtype(model: Path):
+    """The dtype a model folder's transformer weights are stored in (float32 when it cannot be told)."""
+    import torch
+    from safetensors import safe_open
+
+    stored = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
+    for path in sorted((model / "transformer").glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as weights:
+            names = list(weights.keys())
+            if names:
+                return stored.get(weights.get_slice(names[0]).get_dtype(), torch.float32)
+    return torch.float32
