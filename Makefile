@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 FIXTURE_SRC ?= ../shared/fixtures/official_tiny
 CACHE   ?= .cache
 
-.PHONY: setup test lint bench demo clean
+.PHONY: setup test lint bench bench-gpu demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/bench_inference.py --fixture $(FIXTURE_SRC) --out bench_results/inference.json
+
+bench-gpu: setup
+	$(PY) benchmarks/gpu_bench.py --out bench_results/gpu.json
 
 demo: setup
 	$(PY) scripts/demo.py --fixture $(FIXTURE_SRC) --cache $(CACHE) --out outputs/demo
