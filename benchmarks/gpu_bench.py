@@ -56,8 +56,9 @@ def build_pipeline(tiny: bool, device: str, dtype):
     torch.manual_seed(0)
     with torch.device(device):
         transformer = DiceptionTransformer(**shape).to(dtype)
-        point_encoder = PointPromptEncoder(embed_dim=transformer.inner_dim,
-                                           **({"num_fourier_features": 16, "hidden_dim": 32} if tiny else {}))
+        point_encoder = PointPromptEncoder(
+            embed_dim=transformer.inner_dim, **({"num_fourier_features": 16, "hidden_dim": 32} if tiny else {})
+        )
         vae = AutoencoderKL(**vae_shape).to(dtype)
     prompts = ["", DEPTH.prompt]
     cache = PromptEmbeddingCache.from_embeddings(

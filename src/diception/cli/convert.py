@@ -44,8 +44,13 @@ class ConvertCommand(Command):
         parser.add_argument("--dtype", choices=DTYPE_NAMES,
                             help="dtype of the saved weights (default: bfloat16, the published weights' dtype; with "
                             "--model, the folder's own)")  # fmt: skip
-        parser.add_argument("--trust-checkpoint", "--trust_checkpoint", dest="trust_checkpoint", action="store_true",
-                            help="unpickle a checkpoint that holds Python objects besides tensors (unsafe)")
+        parser.add_argument(
+            "--trust-checkpoint",
+            "--trust_checkpoint",
+            dest="trust_checkpoint",
+            action="store_true",
+            help="unpickle a checkpoint that holds Python objects besides tensors (unsafe)",
+        )
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         parser.add_argument("--quiet", action="store_true", help="no loading bars")
 
