@@ -105,7 +105,7 @@ def test_a_segmentation_record_with_neither_points_nor_a_target_fails_alone(tmp_
     assert len(lines) == 2 and "Traceback" not in err
     assert "manifest line 1" in lines[0] and "needs 'points'" in lines[0]
     assert "manifest line 2" in lines[1] and "none.json" in lines[1]
-    assert (tmp_path / "out" / "predictions" / f"sa_3_{SEGMENTATION.prompt}_mask.png").is_file()
+    assert (tmp_path / "out" / "predictions" / "data" / f"sa_3_{SEGMENTATION.prompt}_mask.png").is_file()
 
 
 def test_batch_runs_every_region_end_to_end_and_resumes(tmp_path, data, model_dir, capsys):

@@ -275,13 +275,13 @@ def test_batch_json_manifest_with_published_flags(model_dir, tmp_path, capsys):
     assert code == 0, err
     assert "4 done, 0 skipped (already done), 0 failed" in stdout
     for stem, caption in [(Path(r["input"]).stem, r["caption"]) for r in records]:
-        side = read_png(save / "images" / f"{stem}_{caption}.png")
+        side = read_png(save / "images" / "imgs" / f"{stem}_{caption}.png")  # the image's folder is kept
         assert side.shape[1] == 2 * (W if stem == "one" else 32)
-    assert np.load(save / "predictions" / "one_[[image2depth]].npy").shape == (H, W)
-    assert read_png(save / "predictions" / "two_[[image2segmentation]]_mask.png").shape == (48, 32)
-    depth16 = np.load(save / "npy" / "one_[[image2depth]].npy")
+    assert np.load(save / "predictions" / "imgs" / "one_[[image2depth]].npy").shape == (H, W)
+    assert read_png(save / "predictions" / "imgs" / "two_[[image2segmentation]]_mask.png").shape == (48, 32)
+    depth16 = np.load(save / "npy" / "imgs" / "one_[[image2depth]].npy")
     assert depth16.dtype == np.float16 and depth16.shape == (H, W)
-    normal16 = np.load(save / "npy" / "two_[[image2normal]].npy")
+    normal16 = np.load(save / "npy" / "imgs" / "two_[[image2normal]].npy")
     assert normal16.dtype == np.float16 and normal16.shape == (3, 48, 32)
 
 
@@ -329,6 +329,44 @@ def test_batch_resumes_where_it_stopped(model_dir, tmp_path, capsys):
     mtimes = {p.name: p.stat().st_mtime for p in images.iterdir()}
     assert mtimes["q_[[image2depth]].png"] > 1
     assert mtimes["p_[[image2depth]].png"] == mtimes["r_[[image2depth]].png"] == 1
+
+
+def test_batch_keeps_equal_stems_in_different_folders_apart_and_writes_only_the_named_outputs(
+    model_dir, tmp_path, capsys
+):
+    root = tmp_path / "data"
+    for folder, seed in (("cam_a", 1), ("cam_b", 2)):
+        make_image(root / folder / "0001.png", seed)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps({"input": f"{f}/0001.png", "caption": "[[image2depth]]"}) + "\n"
+                                for f in ("cam_a", "cam_b")))  # fmt: skip
+    save = tmp_path / "out"
+    code, stdout, err = run(capsys, "batch", manifest, "--data_root_path", root, "--save-path", save,
+                            "--model", model_dir, "--outputs", "npy", *FAST)  # fmt: skip
+    assert code == 0, err
+    assert "2 done, 0 skipped (already done), 0 failed" in stdout
+    written = sorted(p.relative_to(save).as_posix() for p in save.rglob("*") if p.is_file())
+    assert written == ["predictions/cam_a/0001_[[image2depth]].npy", "predictions/cam_b/0001_[[image2depth]].npy"]
+    a, b = (np.load(save / "predictions" / f / "0001_[[image2depth]].npy") for f in ("cam_a", "cam_b"))
+    assert not np.array_equal(a, b)  # two images, two predictions: neither overwrote the other
+
+
+def test_predict_outputs_selects_files_and_rejects_unknown_names(model_dir, tmp_path, capsys):
+    image = make_image(tmp_path / "photo.png")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "predict", image, "--task", "depth", "--model", model_dir, "--output-dir", out,
+                       "--outputs", "png16,side", *FAST)  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["photo_depth.png", "photo_depth_16bit.png"]
+    code, _, err = run(capsys, "predict", image, "--task", "depth", "--model", model_dir, "--output-dir", out,
+                       "--outputs", "npy,heatmap", *FAST)  # fmt: skip
+    assert code == 2
+    line = assert_one_error_line(err)
+    assert "heatmap" in line and "depth: side npy png16 color" in line
+    code, _, err = run(capsys, "predict", image, "--task", "normal", "--model", model_dir, "--output-dir", out,
+                       "--outputs", "png16", *FAST)  # fmt: skip
+    assert code == 2
+    assert "names no file of task 'normal'" in assert_one_error_line(err)
 
 
 def test_batch_unreadable_json_manifest_is_one_line(model_dir, tmp_path, capsys):

@@ -9,7 +9,9 @@ mask image or an inline RLE), the region chosen at random (``--go_through_all_se
 prediction each); a semantic caption without a category takes the category of one annotation of its target.
 These choices are seeded by ``--seed`` and the record itself, so a re-run makes the same ones.
 
-Files per record, with ``<name> = <image stem>_<caption>`` (``<image stem>_<region>_<caption>`` per region):
+Files per record, with ``<name> = <folder>/<image stem>_<caption>`` (``<image stem>_<region>_<caption>`` per
+region; ``<folder>`` the image's folder relative to the data root, so equal stems in different folders do not
+collide; ``--outputs`` writes only the named files, e.g. ``--outputs npy`` for a 100k-image pseudo-labelling job):
 ``<save-path>/images/<name>.png`` (input | output, as the published script), ``<save-path>/predictions/<name>...``
 (the task's files, as ``diception predict`` writes them) and, with ``--save-npy``, ``<save-path>/npy/<name>.npy``
 in the published float16 layout (depth ``(H, W)``, normals ``(3, H, W)``, other tasks the RGB output
@@ -36,6 +38,7 @@ from ..jobs.shards import this_process_shard
 from ..tasks.prediction_files import OutputFile, write_published_npy
 from ..tasks.registry import TaskRequest
 from .command import Command
+from .inputs import output_help, parse_outputs
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -46,10 +49,17 @@ from .model_options import (
 )
 
 
-def output_name(image: Path, caption: str, region: int | None = None) -> str:
-    """``<image stem>[_<region>]_<caption>`` as the published script names its pictures (separators replaced)."""
+def output_name(image: Path, caption: str, region: int | None = None, data_root: Path | None = None) -> Path:
+    """``<image stem>[_<region>]_<caption>`` as the published script names its pictures (separators in the
+    caption replaced), under the image's folder relative to the data root, so equal stems in different folders
+    do not collide."""
     stem = image.stem if region is None else f"{image.stem}_{region}"
-    return f"{stem}_{caption}".replace("/", "_").replace("\\", "_")
+    name = f"{stem}_{caption}".replace("/", "_").replace("\\", "_")
+    try:
+        folder = image.parent.relative_to(data_root) if data_root is not None else Path()
+    except ValueError:  # an image outside the data root
+        folder = Path()
+    return folder / name
 
 
 class BatchCommand(Command):
@@ -73,24 +83,31 @@ class BatchCommand(Command):
         parser.add_argument("--go-through-all-seg-labels", "--go_through_all_seg_labels", dest="every_region",
                             action="store_true", help="segmentation records without points: one prediction per "
                             "region of the target file, instead of one region chosen at random")  # fmt: skip
+        parser.add_argument("--outputs", metavar="NAME,NAME", help="write only these files (default all): "
+                            + output_help())  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="redo records whose files already exist")
         add_shard_argument(parser)
         add_model_arguments(parser)
         add_sampling_arguments(parser)
 
-    def record_jobs(self, samples: list[Sample], key: str, where: str) -> list[Job]:
+    def record_jobs(self, samples: list[Sample], key: str, where: str, data_root: Path) -> list[Job]:
         """The jobs of one record's samples: prompt inputs completed from the target, files planned."""
         args = self.args
         save = Path(args.save_path)
         rng = record_rng(args.seed, key)
+        outputs = parse_outputs(args.outputs)
         jobs = []
         for sample in samples:
             task = tasks.get(sample.task)
             for request in task.complete_request(sample, rng, args.every_region):
-                name = output_name(request.image_path, request.prompt, request.region if args.every_region else None)
-                files = task.output_files(save / "predictions" / name, side_by_side=save / "images" / f"{name}.png")
+                region = request.region if args.every_region else None
+                name = output_name(request.image_path, request.prompt, region, data_root)
+                files = task.output_files(save / "predictions" / name, side_by_side=save / "images" / f"{name}.png",
+                                          outputs=outputs)  # fmt: skip
+                if not files:
+                    raise DiceptionInputError(f"--outputs '{args.outputs}' names no file of task '{task.name}'")
                 if args.save_npy:
-                    files.append(OutputFile(save / "npy" / f"{name}.npy", write_published_npy))
+                    files.append(OutputFile(save / "npy" / f"{name.as_posix()}.npy", write_published_npy))
                 job_request = TaskRequest(task, request.prompt, tuple(request.points))
                 region = "" if request.region is None else f"#{request.region}"
                 jobs.append(Job(request.image_path, job_request, files, context=where, key=key + region))
@@ -124,7 +141,7 @@ class BatchCommand(Command):
             try:
                 samples = record_samples(record, data_root, load_targets=False)
                 key = json.dumps(record.value, sort_keys=True, default=str)
-                planned = self.record_jobs(samples, key, where)
+                planned = self.record_jobs(samples, key, where, data_root)
                 for job in planned:
                     first = owners.setdefault(job.files[0].path, where)
                     if first != where:

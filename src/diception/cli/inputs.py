@@ -1,4 +1,5 @@
-"""What the commands read from the user besides flags: image paths, files or folders of them.
+"""What the commands read from the user besides flags: image paths (files or folders of them), and which output
+files to write.
 
 Point prompts (``--points "y,x;y,x"``, the published normalised form) are parsed by
 :func:`diception.tasks.points.parse_published_points`, the one place points are converted.
@@ -33,3 +34,27 @@ def expand_images(paths: Sequence[str | os.PathLike]) -> list[Path]:
         else:
             images.append(path)
     return images
+
+
+def output_help() -> str:
+    """``--outputs`` help: every task's file names."""
+    from .. import tasks
+
+    return "; ".join(f"{t.name}: {' '.join(t.output_names())}" for t in tasks.TASKS.values())
+
+
+def parse_outputs(text: str | None) -> set[str] | None:
+    """``"npy,side"`` -> the names of the files to write (``None``: all); a name no task writes is an error."""
+    from .. import tasks
+
+    if text is None:
+        return None
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    known = {n for t in tasks.TASKS.values() for n in t.output_names()}
+    unknown = sorted(names - known)
+    if unknown or not names:
+        raise DiceptionInputError(
+            f"--outputs '{text}' names no file {'called ' + ', '.join(unknown) if unknown else ''}; the files are, "
+            f"per task: {output_help()}"
+        )
+    return names

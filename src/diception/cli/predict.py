@@ -19,7 +19,7 @@ from ..tasks.points import MAX_POINTS, parse_published_points
 from ..tasks.prediction_files import OutputFile, with_suffix, write_raw_npy
 from ..tasks.registry import TaskRequest
 from .command import Command
-from .inputs import IMAGE_SUFFIXES, expand_images
+from .inputs import IMAGE_SUFFIXES, expand_images, output_help, parse_outputs
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -66,11 +66,13 @@ class PredictCommand(Command):
                            metavar="DIR", help=f"where files go (default ./{DEFAULT_OUTPUT_DIR})")  # fmt: skip
         files.add_argument("--save-npy", "--save_npy", dest="save_npy", action="store_true",
                            help="also write the raw RGB output as float32 <stem>_<task>_raw.npy")  # fmt: skip
+        files.add_argument("--outputs", metavar="NAME,NAME", help="write only these files (default all): "
+                           + output_help())  # fmt: skip
         files.add_argument("--overwrite", action="store_true", help="redo images whose files already exist")
 
     def output_files(self, image: Path, request: TaskRequest) -> list[OutputFile]:
         base = Path(self.args.output_dir) / f"{image.stem}_{request.task.name}"
-        files = request.task.output_files(base)
+        files = request.task.output_files(base, outputs=parse_outputs(self.args.outputs))
         if self.args.save_npy:
             files.append(OutputFile(with_suffix(base, "_raw.npy"), write_raw_npy))
         return files
@@ -88,6 +90,9 @@ class PredictCommand(Command):
 
         jobs = [Job(image, request, self.output_files(image, request))
                 for image in dict.fromkeys(expand_images(sources))]  # fmt: skip
+        if any(not job.files for job in jobs):
+            raise DiceptionInputError(f"--outputs '{args.outputs}' names no file of task '{request.task.name}'; its "
+                                      f"files: {' '.join(request.task.output_names())}")  # fmt: skip
         owners: dict[Path, Path] = {}
         for job in jobs:
             first = owners.setdefault(job.files[0].path, job.image)

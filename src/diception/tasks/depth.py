@@ -130,7 +130,11 @@ class DepthTask(Task):
     output = "normalised disparity, grey (3 equal channels)"
     prediction_kind = "depth"
     fast_preset_ok = True
-    files = ((".npy", files.write_float32_npy), ("_16bit.png", write_depth_16bit), ("_color.png", write_depth_color))
+    files = (
+        ("npy", ".npy", files.write_float32_npy),
+        ("png16", "_16bit.png", write_depth_16bit),
+        ("color", "_color.png", write_depth_color),
+    )
 
     def has_ground_truth(self, sample: Sample) -> bool:
         return sample.depth is not None or super().has_ground_truth(sample)

@@ -318,7 +318,7 @@ class EntityTask(Task):
     description = "entity segmentation (every object, class-agnostic)"
     output = "each entity in a random colour on black"
     prediction_kind = "instances"
-    files = (("_output.png", files.write_rgb_png), ("_masks.json", files.write_masks_json))
+    files = (("picture", "_output.png", files.write_rgb_png), ("json", "_masks.json", files.write_masks_json))
 
     def has_ground_truth(self, sample: Sample) -> bool:
         return sample.instances is not None or super().has_ground_truth(sample)

@@ -89,7 +89,7 @@ class NormalTask(Task):
     output = "normal vector n mapped to (n + 1) / 2"
     prediction_kind = "normal"
     fast_preset_ok = True
-    files = ((".npy", files.write_float32_npy),)
+    files = (("npy", ".npy", files.write_float32_npy),)
 
     def has_ground_truth(self, sample: Sample) -> bool:
         return sample.normals is not None or super().has_ground_truth(sample)

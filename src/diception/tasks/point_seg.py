@@ -132,7 +132,7 @@ class SegmentationTask(Task):
     output = "white mask on black"
     prediction_kind = "mask"
     accepts_points = True
-    files = (("_mask.png", write_mask_png), ("_masks.json", files.write_masks_json))
+    files = (("mask", "_mask.png", write_mask_png), ("json", "_masks.json", files.write_masks_json))
 
     # ----------------------------------------------------------------------------- ground truth -> picture
     def has_ground_truth(self, sample: Sample) -> bool:

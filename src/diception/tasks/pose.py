@@ -217,7 +217,7 @@ class PoseTask(Task):
     description = "human pose (skeleton drawing, keypoints in pure red)"
     output = "COCO skeletons on black, keypoints as red discs"
     prediction_kind = "keypoints"
-    files = (("_output.png", files.write_rgb_png), ("_keypoints.json", write_keypoints_json))
+    files = (("picture", "_output.png", files.write_rgb_png), ("json", "_keypoints.json", write_keypoints_json))
 
     def has_ground_truth(self, sample: Sample) -> bool:
         return sample.keypoints is not None or super().has_ground_truth(sample)

@@ -1,8 +1,9 @@
 """The files a prediction is written to, and the writers tasks share.
 
-Each task lists its files as ``(suffix, writer)`` pairs (``Task.files``); a prediction of the image ``<base>``
-writes ``<base>.png`` (input | output side by side, see :func:`write_side_by_side`) and ``<base><suffix>`` for
-each pair, every file through :func:`diception.atomic_files.write_atomically`. ``Task.read_prediction`` reads
+Each task lists its files as ``(name, suffix, writer)`` (``Task.files``); a prediction of the image ``<base>``
+writes ``<base>.png`` (input | output side by side, see :func:`write_side_by_side`; named ``side``) and
+``<base><suffix>`` for each entry (or only those a job names), every file through
+:func:`diception.atomic_files.write_atomically`. ``Task.read_prediction`` reads
 them back into the structure ``Task.decode`` returns, so saved predictions are scored like fresh ones.
 
 Writers shared by several tasks live here; a task's own (depth's 16-bit PNG, pose's keypoint JSON) live in

@@ -21,6 +21,7 @@ given as ``Sample.target`` or an image file); the six DICEPTION tasks override w
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from ..data.sample import Sample
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SIDE_BY_SIDE = "side"  # the output name of the input | output picture every task writes
 
 
 class TaskExample(NamedTuple):
@@ -84,7 +86,8 @@ class Task:
         needs_category: the prompt takes a category (``[[image2semantic]] person``).
         accepts_points: the task reads point prompts.
         fast_preset_ok: one step without guidance gives near-full quality (paper, Sec. 4).
-        files: ``(suffix, writer)`` of the files a prediction writes beside ``<base>.png``.
+        files: ``(name, suffix, writer)`` of the files a prediction writes beside ``<base>.png`` (the side-by-side
+            picture, named ``side``); a job may ask for some of them by name (``--outputs npy,side``).
     """
 
     name: str = ""
@@ -95,9 +98,9 @@ class Task:
     needs_category: bool = False
     accepts_points: bool = False
     fast_preset_ok: bool = False
-    files: tuple[tuple[str, files.Writer], ...] = (
-        ("_output.png", files.write_rgb_png),
-        (".npy", files.write_float32_npy),
+    files: tuple[tuple[str, str, files.Writer], ...] = (
+        ("picture", "_output.png", files.write_rgb_png),
+        ("npy", ".npy", files.write_float32_npy),
     )
 
     def __repr__(self) -> str:
@@ -181,10 +184,20 @@ class Task:
         """The structured prediction read from the model's ``(H, W, 3)`` picture in [0, 1]."""
         return np.clip(np.asarray(picture, dtype=np.float32), 0.0, 1.0)
 
-    def output_files(self, base: Path, side_by_side: Path | None = None) -> list[files.OutputFile]:
-        """The side-by-side picture (default ``<base>.png``) and ``<base><suffix>`` for each of :attr:`files`."""
-        out = [files.OutputFile(side_by_side or files.with_suffix(base, ".png"), files.write_side_by_side)]
-        return out + [files.OutputFile(files.with_suffix(base, suffix), writer) for suffix, writer in self.files]
+    def output_names(self) -> list[str]:
+        """The names :meth:`output_files` takes: ``side`` and those of :attr:`files`."""
+        return [SIDE_BY_SIDE] + [name for name, _, _ in self.files]
+
+    def output_files(self, base: Path, side_by_side: Path | None = None, outputs: Collection[str] | None = None
+                     ) -> list[files.OutputFile]:  # fmt: skip
+        """The side-by-side picture (default ``<base>.png``) and ``<base><suffix>`` for each of :attr:`files`; only
+        those named in ``outputs`` when given (names this task does not have are skipped)."""
+        wanted = set(self.output_names() if outputs is None else outputs)
+        out = []
+        if SIDE_BY_SIDE in wanted:
+            out.append(files.OutputFile(side_by_side or files.with_suffix(base, ".png"), files.write_side_by_side))
+        return out + [files.OutputFile(files.with_suffix(base, suffix), writer)
+                      for name, suffix, writer in self.files if name in wanted]  # fmt: skip
 
     def read_prediction(self, base: Path) -> Any:
         """What :meth:`decode` returned, read back from the files :meth:`output_files` wrote at ``base``."""
