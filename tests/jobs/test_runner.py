@@ -49,3 +49,43 @@ def test_record_choices_depend_on_the_seed_and_the_record_only():
     draws = {key: record_rng(7, key).random(3).tolist() for key in ("line-a", "line-b")}
     assert record_rng(7, "line-a").random(3).tolist() == draws["line-a"]  # asked again, in another order
     assert draws["line-a"] != draws["line-b"] and record_rng(8, "line-a").random(3).tolist() != draws["line-a"]
+
+
+def test_jobs_stream_from_a_generator_and_answers_on_disk_are_read_back_not_predicted(pipe, tmp_path):
+    depth = tasks.resolve_request(task="depth")
+    names = ["a", "b", "c", "d", "e"]
+
+    def jobs():  # a generator: no length, taken as the run goes
+        for i, name in enumerate(names):
+            yield Job(_image(i), depth, tasks.DEPTH.output_files(tmp_path / name), image_id=name)
+
+    first: dict[str, np.ndarray] = {}
+    run_jobs(pipe, jobs(), FAST, RunSummary(echo=False), quiet=True, total=5,
+             on_result=lambda job, p: first.update({job.image_id: p.value}))  # fmt: skip
+    for file in tasks.DEPTH.output_files(tmp_path / "c"):
+        file.path.unlink()
+
+    order, summary = [], RunSummary(echo=False)
+    run_jobs(pipe, jobs(), FAST, summary, quiet=True, read_existing=lambda job: np.load(_npy(job)),
+             on_result=lambda job, p: order.append((job.image_id, p.image is None, p.value)))  # fmt: skip
+    assert (summary.done, summary.skipped) == (1, 4)
+    assert [(name, from_disk) for name, from_disk, _ in order] == [(n, n != "c") for n in names]  # in job order
+    for name, _, value in order:
+        np.testing.assert_allclose(value, first[name], atol=1e-6)
+
+
+def test_a_file_that_cannot_be_written_stops_the_run_with_its_error(pipe, tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    depth = tasks.resolve_request(task="depth")
+    jobs = [Job(_image(0), depth, tasks.DEPTH.output_files(blocker / "a"))]
+    try:
+        run_jobs(pipe, jobs, FAST, RunSummary(echo=False), quiet=True)
+    except OSError as err:
+        assert "not_a_folder" in str(err)
+    else:
+        raise AssertionError("the write error was swallowed")
+
+
+def _npy(job: Job):
+    return next(file.path for file in job.files if file.path.suffix == ".npy")

@@ -3,13 +3,24 @@
 Every job's starting noise comes from the run's seed and the job's key, so its answer is the same whatever
 batch, shard or position it runs in.
 
+Jobs stream: they are taken from any iterable as the run goes, so a 100k-image job holds a few batches in memory,
+not the dataset. Three threads overlap: a loader reads the next batch's images (and, when resuming, the answers
+already on disk) while the model runs the current one, and a writer encodes and writes the previous batch's
+files. Answers reach ``on_result`` in job order.
+
 A bad image or a request the model cannot serve is reported for its job alone (the batch is retried one by
-one to find it) and the run goes on; anything else is a bug and stops the run.
+one to find it) and the run goes on; anything else is a bug and stops the run (after the files of the answers
+already given are written).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,47 +30,165 @@ from ..tasks.prediction_files import Prediction, write_files
 from .job import Job, RunSummary, SamplingSettings, record_seed
 
 ResultHandler = Callable[[Job, Prediction], None]
+ExistingReader = Callable[[Job], Any]
+_END = object()
 
 
-def run_jobs(pipe, jobs: list[Job], settings: SamplingSettings, summary: RunSummary, quiet: bool = False,
-             on_result: ResultHandler | None = None, progress: Callable[[int], None] | None = None
-             ) -> RunSummary:  # fmt: skip
+@dataclass
+class _Slot:
+    """One job of a batch as the loader left it: its pixels, its answer read from disk, or why it failed."""
+
+    job: Job
+    image: np.ndarray | None = None
+    existing: Any = None
+    resumed: bool = False
+    error: str = ""
+
+
+def run_jobs(pipe, jobs: Iterable[Job], settings: SamplingSettings, summary: RunSummary, quiet: bool = False,
+             on_result: ResultHandler | None = None, progress: Callable[[int], None] | None = None,
+             total: int | None = None, read_existing: ExistingReader | None = None) -> RunSummary:  # fmt: skip
     """Run ``jobs`` in batches of ``settings.batch_size``: write each job's files and hand its
     :class:`~diception.tasks.prediction_files.Prediction` to ``on_result``. ``progress(n)`` is told of every
-    ``n`` jobs finished (done or failed)."""
+    ``n`` jobs finished (done, resumed or failed); ``total`` sizes the progress bar when ``jobs`` has no length.
+
+    With ``read_existing``, a job whose files all exist is answered by ``read_existing(job)`` (the prediction read
+    back from them) instead of the model, and counted as skipped: an interrupted evaluation resumes where it
+    stopped. Its ``Prediction`` has no ``image`` or ``picture``.
+    """
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(jobs), unit="image", disable=True if quiet else None, desc="diception") as bar:
+    size = len(jobs) if hasattr(jobs, "__len__") else total
+    writer = _FileWriter()
+    with tqdm(total=size, unit="image", disable=True if quiet else None, desc="diception") as bar:
 
-        def advance(n: int = 1) -> None:
+        def finish(n: int = 1) -> None:
             bar.update(n)
             if progress is not None:
                 progress(n)
 
-        for start in range(0, len(jobs), settings.batch_size):
-            loaded = []
-            for job in jobs[start : start + settings.batch_size]:
-                try:
-                    image = job.image if isinstance(job.image, np.ndarray) else np.asarray(load_image(job.image))
-                    loaded.append((job, image))
-                except DiceptionInputError as err:
-                    summary.error(str(err), job.context)
-                    advance()
-            _run_batch(pipe, loaded, settings, summary, on_result, advance)
+        try:
+            for batch in _prefetched(_load_batches(jobs, settings.batch_size, read_existing)):
+                runnable = [slot for slot in batch if slot.image is not None]
+                answers = _run_batch(pipe, runnable, settings, summary) if runnable else {}
+                for slot in batch:  # in job order
+                    if slot.error:
+                        summary.error(slot.error, slot.job.context)
+                    elif slot.resumed:
+                        summary.skipped += 1
+                        if on_result is not None:
+                            on_result(slot.job, Prediction(None, None, slot.existing, slot.job.request.task,
+                                                           slot.job.image_id))  # fmt: skip
+                    elif id(slot) in answers:
+                        prediction = answers[id(slot)]
+                        writer.put(prediction, slot.job.files)
+                        if on_result is not None:
+                            on_result(slot.job, prediction)
+                        summary.done += 1
+                    finish()
+        finally:
+            writer.close()
     return summary
 
 
-def _run_batch(pipe, loaded: list[tuple[Job, np.ndarray]], settings: SamplingSettings, summary: RunSummary,
-               on_result: ResultHandler | None, advance: Callable[[int], None]) -> None:  # fmt: skip
+def _load_batches(jobs: Iterable[Job], batch_size: int, read_existing: ExistingReader | None) -> Iterator[list]:
+    """Batches of slots, each with ``batch_size`` jobs for the model (and any answered from disk between them)."""
+    batch: list[_Slot] = []
+    for_model = 0
+    for job in jobs:
+        slot = _Slot(job)
+        if read_existing is not None and job.files and all(f.path.is_file() for f in job.files):
+            with contextlib.suppress(FileNotFoundError, DiceptionInputError):  # unreadable: predict it again
+                slot.existing, slot.resumed = read_existing(job), True
+        if not slot.resumed:
+            try:
+                slot.image = job.image if isinstance(job.image, np.ndarray) else np.asarray(load_image(job.image))
+                for_model += 1
+            except DiceptionInputError as err:
+                slot.error = str(err)
+        batch.append(slot)
+        if for_model == batch_size:
+            yield batch
+            batch, for_model = [], 0
+    if batch:
+        yield batch
+
+
+def _prefetched(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
+    """``batches``, produced by a background thread up to ``depth`` ahead (image decoding overlaps the model).
+    An exception in the producer is raised here, in the consumer."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_END)
+        except BaseException as err:  # handed to the consumer, which raises it
+            ready.put(err)
+
+    thread = threading.Thread(target=produce, name="diception-loader", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _FileWriter:
+    """Writes answers' files on a background thread, in order; ``close`` waits for every file queued before it
+    and raises the first error the thread met (a full disk, a folder that cannot be made)."""
+
+    def __init__(self, depth: int = 64):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="diception-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _END:
+            if self._error is None:
+                try:
+                    write_files(*item)
+                except BaseException as err:  # raised on the run's thread by put/close
+                    self._error = err
+
+    def put(self, prediction: Prediction, files: list) -> None:
+        if self._error is not None:
+            self.close()
+        if files:
+            self._queue.put((prediction, files))
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_END)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def _run_batch(pipe, slots: list[_Slot], settings: SamplingSettings, summary: RunSummary) -> dict[int, Prediction]:
+    """The model's answers to ``slots`` by ``id(slot)``; a slot the model cannot serve gets its ``error``."""
     import torch
 
-    if not loaded:
-        return
-    noise = [torch.Generator("cpu").manual_seed(record_seed(settings.seed, job.noise_key)) for job, _ in loaded]
+    noise = [torch.Generator("cpu").manual_seed(record_seed(settings.seed, slot.job.noise_key)) for slot in slots]
     try:
         out = pipe(
-            [image for _, image in loaded],
-            task=[job.request for job, _ in loaded],
+            [slot.image for slot in slots],
+            task=[slot.job.request for slot in slots],
             num_inference_steps=settings.num_inference_steps,
             guidance_scale=settings.guidance_scale,
             processing_resolution=settings.processing_resolution,
@@ -67,20 +196,17 @@ def _run_batch(pipe, loaded: list[tuple[Job, np.ndarray]], settings: SamplingSet
             output_type="np",
         )
     except DiceptionInputError as err:
-        if len(loaded) > 1:  # find the job at fault: run them one by one
-            for item in loaded:
-                _run_batch(pipe, [item], settings, summary, on_result, advance)
-            return
-        job, _ = loaded[0]
-        summary.error(f"{job.name}: {err}", job.context)
-        advance()
-        return
-    for i, (job, image) in enumerate(loaded):
+        if len(slots) > 1:  # find the job at fault: run them one by one
+            answers: dict[int, Prediction] = {}
+            for slot in slots:
+                answers.update(_run_batch(pipe, [slot], settings, summary))
+            return answers
+        slots[0].error = f"{slots[0].job.name}: {err}"
+        return {}
+    answers = {}
+    for i, slot in enumerate(slots):
+        job = slot.job
         image_id = job.image_id if job.image_id is not None else (job.image.stem if hasattr(job.image, "stem") else i)
-        prediction = Prediction(image=image, picture=np.asarray(out.images[i], dtype=np.float32),
-                                value=out.prediction[i], task=job.request.task, image_id=image_id)  # fmt: skip
-        write_files(prediction, job.files)
-        if on_result is not None:
-            on_result(job, prediction)
-        summary.done += 1
-        advance()
+        answers[id(slot)] = Prediction(image=slot.image, picture=np.asarray(out.images[i], dtype=np.float32),
+                                       value=out.prediction[i], task=job.request.task, image_id=image_id)  # fmt: skip
+    return answers
