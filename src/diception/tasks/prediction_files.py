@@ -33,15 +33,15 @@ class Prediction:
     """One image's result as the writers see it.
 
     Attributes:
-        image: the input, uint8 ``(H, W, 3)``.
-        picture: the model's RGB output at input size, float32 ``(H, W, 3)`` in [0, 1].
+        image: the input, uint8 ``(H, W, 3)``; None for an answer read back from its files.
+        picture: the model's RGB output at input size, float32 ``(H, W, 3)`` in [0, 1]; None when read back.
         value: the task's decoded prediction (``DiceptionOutput.prediction[i]``).
         task: the task that produced it.
         image_id: what the COCO results files call the image (default: the input file's stem).
     """
 
-    image: np.ndarray
-    picture: np.ndarray
+    image: np.ndarray | None
+    picture: np.ndarray | None
     value: object
     task: Task
     image_id: str | int | None = None
@@ -84,8 +84,9 @@ def to_uint8(picture: np.ndarray) -> np.ndarray:
 
 
 def png_bytes(array: np.ndarray, stream: BinaryIO) -> None:
-    """An 8- or 16-bit PNG of ``array``."""
-    Image.fromarray(array).save(stream, format="PNG")
+    """An 8- or 16-bit PNG of ``array``, at zlib level 1: lossless like every level, about 4x faster to write
+    than PIL's default 6 for ~25 % more bytes (writing PNGs, not the model, bounded batch throughput)."""
+    Image.fromarray(array).save(stream, format="PNG", compress_level=1)
 
 
 def json_bytes(entries: Any, stream: BinaryIO) -> None:
