@@ -87,5 +87,31 @@ def test_a_file_that_cannot_be_written_stops_the_run_with_its_error(pipe, tmp_pa
         raise AssertionError("the write error was swallowed")
 
 
+def test_a_model_error_stops_the_run_even_when_the_loader_is_waiting_on_a_full_queue(tmp_path):
+    import threading
+    import time
+
+    def broken_pipe(*args, **kwargs):
+        time.sleep(0.3)  # the loader meanwhile fills its queue and waits to queue its end marker
+        raise RuntimeError("model bug")
+
+    depth = tasks.resolve_request(task="depth")
+    jobs = [Job(_image(i), depth, []) for i in range(3)]  # one taken, two queued: the queue is full
+    settings = SamplingSettings(num_inference_steps=1, guidance_scale=1.0, processing_resolution=32, batch_size=1)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_jobs(broken_pipe, jobs, settings, RunSummary(echo=False), quiet=True)
+        except RuntimeError as err:
+            raised.append(err)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the run hung after the model's error"
+    assert [str(err) for err in raised] == ["model bug"]
+
+
 def _npy(job: Job):
     return next(file.path for file in job.files if file.path.suffix == ".npy")

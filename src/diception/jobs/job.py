@@ -51,6 +51,11 @@ class Job:
     key: str = ""
 
     @property
+    def is_done(self) -> bool:
+        """It has files and every one of them exists."""
+        return bool(self.files) and all(f.path.is_file() for f in self.files)
+
+    @property
     def noise_key(self) -> str:
         return self.key or self.name
 
@@ -103,7 +108,7 @@ def pending_jobs(jobs: list[Job], summary: RunSummary, overwrite: bool, quiet: b
     """Drop jobs already done (unless ``overwrite``) and jobs whose image file is missing."""
     pending = []
     for job in jobs:
-        if not overwrite and job.files and all(f.path.is_file() for f in job.files):
+        if not overwrite and job.is_done:
             summary.skipped += 1
             note(f"skipped {job.name}: outputs exist (--overwrite to redo)", quiet)
         elif isinstance(job.image, Path) and not job.image.is_file():

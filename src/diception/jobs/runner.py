@@ -70,7 +70,7 @@ def run_jobs(pipe, jobs: Iterable[Job], settings: SamplingSettings, summary: Run
         try:
             for batch in _prefetched(_load_batches(jobs, settings.batch_size, read_existing)):
                 runnable = [slot for slot in batch if slot.image is not None]
-                answers = _run_batch(pipe, runnable, settings, summary) if runnable else {}
+                answers = _run_batch(pipe, runnable, settings) if runnable else {}
                 for slot in batch:  # in job order
                     if slot.error:
                         summary.error(slot.error, slot.job.context)
@@ -97,7 +97,7 @@ def _load_batches(jobs: Iterable[Job], batch_size: int, read_existing: ExistingR
     for_model = 0
     for job in jobs:
         slot = _Slot(job)
-        if read_existing is not None and job.files and all(f.path.is_file() for f in job.files):
+        if read_existing is not None and job.is_done:
             with contextlib.suppress(FileNotFoundError, DiceptionInputError):  # unreadable: predict it again
                 slot.existing, slot.resumed = read_existing(job), True
         if not slot.resumed:
@@ -120,20 +120,24 @@ def _prefetched(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: object) -> bool:
+        """Queue ``item`` unless the consumer has stopped (then a full queue would block for ever)."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        ready.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(batch):
                     return
-            ready.put(_END)
+            offer(_END)
         except BaseException as err:  # handed to the consumer, which raises it
-            ready.put(err)
+            offer(err)
 
     thread = threading.Thread(target=produce, name="diception-loader", daemon=True)
     thread.start()
@@ -180,7 +184,7 @@ class _FileWriter:
             raise error
 
 
-def _run_batch(pipe, slots: list[_Slot], settings: SamplingSettings, summary: RunSummary) -> dict[int, Prediction]:
+def _run_batch(pipe, slots: list[_Slot], settings: SamplingSettings) -> dict[int, Prediction]:
     """The model's answers to ``slots`` by ``id(slot)``; a slot the model cannot serve gets its ``error``."""
     import torch
 
@@ -199,7 +203,7 @@ def _run_batch(pipe, slots: list[_Slot], settings: SamplingSettings, summary: Ru
         if len(slots) > 1:  # find the job at fault: run them one by one
             answers: dict[int, Prediction] = {}
             for slot in slots:
-                answers.update(_run_batch(pipe, [slot], settings, summary))
+                answers.update(_run_batch(pipe, [slot], settings))
             return answers
         slots[0].error = f"{slots[0].job.name}: {err}"
         return {}
