@@ -7,6 +7,8 @@ Writes ``per_sample.csv``, ``summary.json`` and, when a model runs, the predicti
 from __future__ import annotations
 
 import argparse
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 from .. import tasks
@@ -18,6 +20,7 @@ from .model_options import (
     add_sampling_arguments,
     add_shard_argument,
     load_pipeline,
+    resolve_model_source,
     sampling_settings,
 )
 
@@ -45,6 +48,9 @@ class EvalCommand(Command):
                             help="score the prediction files in DIR instead of running a model; several folders "
                             "(one per shard) are scored together")  # fmt: skip
         parser.add_argument("--output-dir", metavar="DIR", help="where reports go (default eval_results/<task>)")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="predict every sample again; by default a sample whose prediction files are "
+                            "in OUTPUT_DIR/predictions is scored from them (an interrupted run resumes)")  # fmt: skip
         add_shard_argument(parser)
         add_model_arguments(parser)
         add_sampling_arguments(parser)
@@ -58,39 +64,56 @@ class EvalCommand(Command):
         out = Path(args.output_dir or Path("eval_results") / args.task)
         shard = this_process_shard(args.shard)
         machine = Shard(shard.index, shard.count)
-        dataset = iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit)
-        samples = [s for j, s in enumerate(dataset) if machine.holds(j)]
         settings = sampling_settings(args)
 
-        def score(chosen: list, **source) -> object:
-            with tqdm(total=len(chosen), desc=f"eval {args.task}", disable=args.quiet, leave=False) as bar:
+        def samples(share: Shard = machine) -> Iterator:
+            """This machine's (or process's) samples, read as they are scored, not held in a list; the first is
+            read at once, so a wrong --data fails before a model loads."""
+            dataset = iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit)
+            mine = (s for j, s in enumerate(dataset) if share.holds(j))
+            first = next(mine, None)
+            return itertools.chain([first] if first is not None else [], mine)
+
+        def prompts() -> list[str]:
+            """The prompts to encode when converting the published weights: a category task's come from a pass
+            over the dataset's labels (a converted folder needs none: it answers for its own cache)."""
+            task = tasks.get(args.task)
+            if resolve_model_source(args).model_dir is not None:
+                return []
+            return sorted({s.prompt for s in samples()}) if task.needs_category else [task.full_prompt()]
+
+        def score(chosen: Iterator, **source) -> object:
+            with tqdm(total=args.limit, desc=f"eval {args.task}", disable=args.quiet, leave=False) as bar:
                 return evaluate(
                     chosen, args.task, num_inference_steps=settings.num_inference_steps,
                     guidance_scale=settings.guidance_scale, processing_resolution=settings.processing_resolution,
                     batch_size=settings.batch_size, seed=settings.seed, num_points=args.num_points,
-                    progress=bar.update, **source,
+                    progress=bar.update, overwrite=args.overwrite, **source,
                 )  # fmt: skip
 
         if args.predictions:
-            result = score(samples, predictions_dir=args.predictions)
+            result = score(samples(), predictions_dir=args.predictions)
         elif shard.processes > 1:  # each process predicts its share; the main one scores the files of all
-            mine = [s for j, s in enumerate(samples) if (j % shard.processes) == shard.process]
-            pipe = load_pipeline(args, prompts=sorted({s.prompt for s in samples}))
-            predicted = score(mine, pipe=pipe, save_dir=out / "predictions", allow_empty=True)
+            chosen = samples(shard)
+            pipe = load_pipeline(args, prompts=prompts())
+            predicted = score(chosen, pipe=pipe, save_dir=out / "predictions", allow_empty=True)
             for failure in predicted.failed:
                 print(f"error: {failure}")
             wait_for_all_processes()
             if not shard.is_main:
                 return 1 if predicted.failed else 0
-            result = score(samples, predictions_dir=[out / "predictions"])
+            result = score(samples(), predictions_dir=[out / "predictions"])
         else:
-            pipe = load_pipeline(args, prompts=sorted({s.prompt for s in samples}))
-            result = score(samples, pipe=pipe, save_dir=out / "predictions")
+            chosen = samples()
+            pipe = load_pipeline(args, prompts=prompts())
+            result = score(chosen, pipe=pipe, save_dir=out / "predictions")
         result.shard = "" if machine.count == 1 else str(machine)
         csv_path, json_path = write_report(result, out)
         print(format_table(result))
         for failure in result.failed:
             print(f"error: {failure}")
         what = f" ({machine}: score the shards together with --predictions DIR DIR ...)" if machine.count > 1 else ""
-        print(f"{len(result.rows)} samples scored, {len(result.failed)} failed; wrote {csv_path} and {json_path}{what}")
+        reused = f" ({result.resumed} from existing prediction files; --overwrite to redo)" if result.resumed else ""
+        print(f"{len(result.rows)} samples scored{reused}, {len(result.failed)} failed; wrote {csv_path} and "
+              f"{json_path}{what}")  # fmt: skip
         return 1 if result.failed else 0

@@ -40,6 +40,41 @@ AGNOSTIC_CATEGORY = {"id": 1, "name": "entity"}
 
 
 # ------------------------------------------------------------------------------------------- array builders
+def empty_ground_truth() -> dict[str, Any]:
+    """A COCO ground-truth dict with no images yet, for :func:`add_instance_map` to grow."""
+    return {"images": [], "annotations": [], "categories": []}
+
+
+def add_instance_map(
+    gt: dict[str, Any], instance_map: np.ndarray, instance_categories: Mapping[int, str] | None = None
+) -> int:
+    """Append one ``(H, W)`` int instance map (0 = background) to ``gt`` as the next image; returns its id.
+
+    Each instance becomes one annotation with an RLE (not a mask), so a dataset's ground truth grows by a few
+    hundred bytes per instance. ``instance_categories`` names instance ids (default ``"entity"``); a new name
+    gets the next category id.
+    """
+    imap = np.asarray(instance_map)
+    names = instance_categories or {}
+    cat_ids = {c["name"]: c["id"] for c in gt["categories"]}
+    image_id = len(gt["images"]) + 1
+    gt["images"].append({"id": image_id, "height": int(imap.shape[0]), "width": int(imap.shape[1])})
+    for inst in np.unique(imap):
+        if inst == 0:
+            continue
+        name = names.get(int(inst), AGNOSTIC_CATEGORY["name"])
+        if name not in cat_ids:
+            cat_ids[name] = len(cat_ids) + 1
+            gt["categories"].append({"id": cat_ids[name], "name": name})
+        m = imap == inst
+        rle = encode_mask(m)
+        gt["annotations"].append({
+            "id": len(gt["annotations"]) + 1, "image_id": image_id, "category_id": cat_ids[name],
+            "segmentation": rle, "area": float(m.sum()), "bbox": mask_utils.toBbox(rle).tolist(), "iscrowd": 0,
+        })  # fmt: skip
+    return image_id
+
+
 def ground_truth_from_instance_maps(
     instance_maps: Sequence[np.ndarray],
     instance_categories: Sequence[Mapping[int, str]] | None = None,
@@ -49,25 +84,10 @@ def ground_truth_from_instance_maps(
     ``instance_categories[i]`` names each instance id of map ``i``; without it every instance is an
     ``"entity"``. Categories get ids ``1..K`` in order of first appearance.
     """
-    cat_ids: dict[str, int] = {}
-    images, anns = [], []
+    gt = empty_ground_truth()
     for i, imap in enumerate(instance_maps):
-        imap = np.asarray(imap)
-        names = instance_categories[i] if instance_categories is not None else {}
-        images.append({"id": i + 1, "height": int(imap.shape[0]), "width": int(imap.shape[1])})
-        for inst in np.unique(imap):
-            if inst == 0:
-                continue
-            name = names.get(int(inst), AGNOSTIC_CATEGORY["name"])
-            cid = cat_ids.setdefault(name, len(cat_ids) + 1)
-            m = imap == inst
-            rle = encode_mask(m)
-            anns.append({
-                "id": len(anns) + 1, "image_id": i + 1, "category_id": cid, "segmentation": rle,
-                "area": float(m.sum()), "bbox": mask_utils.toBbox(rle).tolist(), "iscrowd": 0,
-            })  # fmt: skip
-    categories = [{"id": cid, "name": name} for name, cid in cat_ids.items()]
-    return {"images": images, "annotations": anns, "categories": categories}
+        add_instance_map(gt, imap, instance_categories[i] if instance_categories is not None else None)
+    return gt
 
 
 def ground_truth_from_keypoints(

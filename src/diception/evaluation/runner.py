@@ -18,7 +18,9 @@ Each task brings its own protocol (``Task.scorer()``, ``Task.eval_points()``); t
 
 A model's predictions go through the same run-and-write loop as ``diception batch`` (:mod:`diception.jobs`):
 a sample whose image cannot be read or whose request the model cannot serve is reported and counted, and the
-run goes on.
+run goes on. Samples stream through it (a generator of samples is read as the run goes, the scorers keep
+numbers and RLEs), so memory does not grow with the dataset; a sample whose prediction files are already in
+``save_dir`` is scored from them, so an interrupted evaluation resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -48,6 +50,7 @@ class EvalResult:
     rows: list[dict] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    resumed: int = 0  # samples scored from prediction files an earlier run left in save_dir
     shard: str = ""  # the share of the dataset scored, when not all of it ("shard 0/4")
 
 
@@ -76,6 +79,7 @@ def evaluate(
     num_points: int = 1,
     progress: Callable[[int], None] | None = None,
     allow_empty: bool = False,
+    overwrite: bool = False,
 ) -> EvalResult:
     """Score ``samples`` of ``task`` with predictions from exactly one source: ``pipe`` (its prediction files go
     into ``save_dir``), the files ``diception predict``/``eval`` wrote into ``predictions_dir``, or
@@ -83,8 +87,9 @@ def evaluate(
 
     ``predictions_dir`` may be several folders (the shards of one run): each sample's files are looked for in
     each. Every sample's noise and points come from ``seed`` and the sample itself, so its prediction does not
-    depend on the batch, shard or order it runs in. ``allow_empty`` accepts scoring nothing (a process's share
-    of a tiny dataset)."""
+    depend on the batch, shard or order it runs in. With a model, a sample whose files are all in ``save_dir``
+    already is scored from them (unless ``overwrite``). ``allow_empty`` accepts scoring nothing (a process's
+    share of a tiny dataset)."""
     spec = tasks.get(task)
     if sum(source is not None for source in (pipe, predictions_dir, predictor)) != 1:
         raise DiceptionInputError("evaluate needs exactly one of: a model, a predictions folder, a predictor")
@@ -98,24 +103,30 @@ def evaluate(
 
     mine = (s for s in samples if s.task == spec.name)
     if pipe is not None:
-        jobs = []
-        for sample in mine:
-            try:
-                rng = record_rng(seed, sample.sample_id or str(sample.image_path))
-                points = spec.eval_points(sample, num_points, rng)
-            except DiceptionInputError as err:
-                result.failed.append(f"{sample.sample_id}: {err}")
-                continue
-            files = spec.output_files(Path(save_dir) / sample_base_name(sample)) if save_dir is not None else []
-            request = TaskRequest(spec, sample.prompt, points)
-            image = sample.image if sample.image is not None else sample.image_path  # pixels in memory, or a file
-            jobs.append(Job(image, request, files, context=f"sample {sample.sample_id}", image_id=sample.sample_id,
-                            payload=sample, key=f"{sample.sample_id}\x00{sample.prompt}"))  # fmt: skip
+
+        def jobs() -> Iterator[Job]:  # read as the run goes: one sample's pixels at a time, not the dataset's
+            for sample in mine:
+                try:
+                    rng = record_rng(seed, sample.sample_id or str(sample.image_path))
+                    points = spec.eval_points(sample, num_points, rng)
+                except DiceptionInputError as err:
+                    result.failed.append(f"{sample.sample_id}: {err}")
+                    continue
+                files = spec.output_files(Path(save_dir) / sample_base_name(sample)) if save_dir is not None else []
+                request = TaskRequest(spec, sample.prompt, points)
+                image = sample.image if sample.image is not None else sample.image_path  # pixels or a file
+                yield Job(image, request, files, context=f"sample {sample.sample_id}", image_id=sample.sample_id,
+                          payload=sample, key=f"{sample.sample_id}\x00{sample.prompt}")  # fmt: skip
+
+        def read_existing(job: Job):
+            return spec.read_prediction(Path(save_dir) / sample_base_name(job.payload))
+
         summary = RunSummary(echo=False)
         settings = SamplingSettings(num_inference_steps, guidance_scale, processing_resolution, seed, batch_size)
-        run_jobs(pipe, jobs, settings, summary, quiet=True,
-                 on_result=lambda job, p: score(job.payload, p.value), progress=progress)  # fmt: skip
+        run_jobs(pipe, jobs(), settings, summary, quiet=True, on_result=lambda job, p: score(job.payload, p.value),
+                 progress=progress, read_existing=None if overwrite or save_dir is None else read_existing)  # fmt: skip
         result.failed += summary.errors
+        result.resumed = summary.skipped
     else:
         folders = [] if predictions_dir is None else (
             [predictions_dir] if isinstance(predictions_dir, (str, Path)) else list(predictions_dir))  # fmt: skip

@@ -1,7 +1,9 @@
 """Scorers: they collect one task's predictions over a dataset and give per-sample rows and a summary.
 
 Each task picks its scorer (``Task.scorer()``); these are the kinds the six DICEPTION tasks use. A scorer has
-``add(sample, prediction) -> row`` and ``summary() -> metrics``.
+``add(sample, prediction) -> row`` and ``summary() -> metrics``. What a scorer keeps grows by a few numbers (or
+a few RLE strings) per sample, never by a picture or a mask, so an evaluation's memory does not grow with the
+dataset's pixels.
 """
 
 from __future__ import annotations
@@ -17,21 +19,31 @@ from . import coco, segmentation
 
 
 class PerImageScorer:
-    """Scores every image with ``metric(prediction, sample) -> dict`` and averages the rows (NaN-aware)."""
+    """Scores every image with ``metric(prediction, sample) -> dict`` and averages the rows (NaN-aware): a
+    running sum and count of the non-NaN values per metric."""
 
     def __init__(self, metric: Callable[[object, Sample], dict]):
         self.metric = metric
-        self.rows: list[dict] = []
+        self.count = 0
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
 
     def add(self, sample: Sample, prediction) -> dict:
         row = self.metric(prediction, sample)
-        self.rows.append(row)
+        self.count += 1
+        for key, value in row.items():
+            self._sums.setdefault(key, 0.0)
+            self._counts.setdefault(key, 0)
+            if not math.isnan(value):
+                self._sums[key] += float(value)
+                self._counts[key] += 1
         return row
 
     def summary(self) -> dict[str, float]:
-        if not self.rows:
+        if not self.count:
             return {}
-        return {key: float(np.nanmean([r[key] for r in self.rows])) for key in self.rows[0]} | {"count": len(self.rows)}
+        means = {key: self._sums[key] / n if (n := self._counts[key]) else math.nan for key in self._sums}
+        return means | {"count": self.count}
 
 
 def picture_metrics(predicted: np.ndarray, target: np.ndarray) -> dict[str, float]:
@@ -42,50 +54,51 @@ def picture_metrics(predicted: np.ndarray, target: np.ndarray) -> dict[str, floa
 
 
 class MaskScorer:
-    """Point segmentation: IoU per object; summary mIoU."""
+    """Point segmentation: IoU per object; summary mIoU (a running sum)."""
 
     def __init__(self):
-        self.ious: list[float] = []
+        self.count = 0
+        self._iou_sum = 0.0
 
     def add(self, sample: Sample, prediction) -> dict:
         iou = segmentation.mask_iou(np.asarray(prediction, dtype=bool), sample.mask)
-        self.ious.append(iou)
+        self.count += 1
+        self._iou_sum += iou
         return {"iou": iou, "score": float(getattr(prediction, "score", math.nan))}
 
     def summary(self) -> dict[str, float]:
-        return {"mIoU": float(np.mean(self.ious)) if self.ious else math.nan, "count": len(self.ious)}
+        return {"mIoU": self._iou_sum / self.count if self.count else math.nan, "count": self.count}
 
 
 class InstanceScorer:
-    """Instances: ground-truth instance maps and predicted instances, scored by COCO evaluation once at the end
+    """Instances: ground truth and predicted instances kept as RLEs, scored by COCO evaluation once at the end
     (class-agnostic unless the samples name categories; then also per category AP and semantic mIoU)."""
 
     def __init__(self):
-        self.maps: list[np.ndarray] = []
-        self.names: list[dict[int, str]] = []
-        self.predictions: list[tuple[list, str]] = []  # per image: decoded instances (their RLEs are scored), name
+        self.ground_truth = coco.empty_ground_truth()
+        self._results: list[tuple[str, list[dict]]] = []  # per image: category name, its COCO mask results
 
     def add(self, sample: Sample, prediction) -> dict:
         gt = np.asarray(sample.instances)
         name = sample.category or coco.AGNOSTIC_CATEGORY["name"]
-        self.maps.append(gt)
-        self.names.append({int(i): name for i in np.unique(gt) if i != 0})
-        self.predictions.append((list(prediction), name))
-        masks = [np.asarray(inst.mask, dtype=bool) for inst in prediction]
-        ious = [max((segmentation.mask_iou(m, gt == i) for m in masks), default=0.0) for i in np.unique(gt) if i]
+        ids = [int(i) for i in np.unique(gt) if i != 0]
+        image_id = coco.add_instance_map(self.ground_truth, gt, {i: name for i in ids})
+        found = list(prediction)
+        self._results.append((name, mask_results(image_id, found)))  # category ids are set at summary
+        masks = [np.asarray(inst.mask, dtype=bool) for inst in found]
+        ious = [max((segmentation.mask_iou(m, gt == i) for m in masks), default=0.0) for i in ids]
         return {"gt_instances": len(ious), "pred_instances": len(masks),
                 "best_match_iou": float(np.mean(ious)) if ious else math.nan}  # fmt: skip
 
     def summary(self) -> dict[str, float]:
-        if not self.maps:
+        gt = self.ground_truth
+        if not gt["images"]:
             return {}
-        gt = coco.ground_truth_from_instance_maps(self.maps, self.names)
         cat_ids = {c["name"]: c["id"] for c in gt["categories"]}
-        results = []
-        for image_id, (found, name) in enumerate(self.predictions, start=1):
-            if name in cat_ids:
-                results += mask_results(image_id, found, category_id=cat_ids[name])
-        semantic = any(name != coco.AGNOSTIC_CATEGORY["name"] for names in self.names for name in names.values())
+        # a prediction for a category with no ground-truth instance anywhere cannot be scored by COCO
+        results = [entry | {"category_id": cat_ids[name]} for name, found in self._results if name in cat_ids
+                   for entry in found]  # fmt: skip
+        semantic = any(name != coco.AGNOSTIC_CATEGORY["name"] for name in cat_ids)
         summary = coco.segmentation_ap(gt, results, class_agnostic=not semantic)
         if semantic:
             summary.update({f"AP/{k}": v for k, v in coco.per_category_ap(gt, results).items()})
