@@ -89,15 +89,35 @@ def test_eval_shards_scored_together_equal_one_run(model_dir, tmp_path, capsys):
                               "--batch-size", "2")  # fmt: skip
         assert code == 0 and "shard" in stdout
     assert json.loads((tmp_path / "s0" / "summary.json").read_text())["shard"] == "shard 0/2"
-    shards = [tmp_path / f"s{index}" / "predictions" for index in (0, 1)]
-    code, _, _ = run(capsys, "eval", "--task", "depth", "--data", data, "--predictions", *shards, "--output-dir",
-                     tmp_path / "merged", "--quiet")  # fmt: skip
-    assert code == 0
     whole = json.loads((tmp_path / "all" / "summary.json").read_text())
-    merged = json.loads((tmp_path / "merged" / "summary.json").read_text())
-    assert merged["samples"] == whole["samples"] == 5
-    for key, value in whole["metrics"].items():
-        assert merged["metrics"][key] == pytest.approx(value, abs=1e-5), key
+    shards = [tmp_path / f"s{index}" / "predictions" for index in (0, 1)]
+    merge = ["eval", "--task", "depth", "--data", data, "--quiet"]
+    for how, folders in (("--predictions", shards), ("--merge", [tmp_path / "s1", tmp_path / "s0"])):
+        code, _, _ = run(capsys, *merge, how, *folders, "--output-dir", tmp_path / how[2:])
+        assert code == 0
+        merged = json.loads((tmp_path / how[2:] / "summary.json").read_text())
+        assert merged["samples"] == whole["samples"] == 5 and "shard" not in merged
+        for key, value in whole["metrics"].items():
+            assert merged["metrics"][key] == pytest.approx(value, abs=1e-5), key
+
+
+@pytest.mark.parametrize("given, message", [
+    (["s0"], "shard 1/2 missing; pass the report folder of every shard"),
+    (["s0", "s0"], "shard 0/2 is given twice"),
+    (["all"], "holds a report of no shard"),
+    (["nothing"], "is not a finished eval report"),
+])  # fmt: skip
+def test_eval_merge_refuses_an_incomplete_set_of_shards(given, message, tmp_path, capsys):
+    def report(name: str, shard: str | None) -> None:
+        (tmp_path / name).mkdir()
+        payload = {"task": "depth", "samples": 1, "metrics": {}} | ({"shard": shard} if shard else {})
+        (tmp_path / name / "summary.json").write_text(json.dumps(payload))
+
+    report("s0", "shard 0/2")
+    report("all", None)
+    code, _, err = run(capsys, "eval", "--task", "depth", "--data", tmp_path, "--merge",
+                       *[tmp_path / g for g in given])  # fmt: skip
+    assert code == 2 and message in err and "Traceback" not in err
 
 
 @pytest.mark.skipif(shutil.which("accelerate", path=os.path.dirname(sys.executable)) is None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import tasks
 from ..data.layouts import LAYOUTS, iter_dataset
+from ..errors import DiceptionInputError
 from ..jobs.shards import Shard, this_process_shard, wait_for_all_processes
 from .command import Command
 from .model_options import (
@@ -47,6 +48,9 @@ class EvalCommand(Command):
         parser.add_argument("--predictions", metavar="DIR", nargs="+",
                             help="score the prediction files in DIR instead of running a model; several folders "
                             "(one per shard) are scored together")  # fmt: skip
+        parser.add_argument("--merge", metavar="REPORT_DIR", nargs="+",
+                            help="score the shards of one dataset together: the --output-dir of every "
+                            "`diception eval --shard I/N` run (checked to be shards 0..N-1, each once)")  # fmt: skip
         parser.add_argument("--output-dir", metavar="DIR", help="where reports go (default eval_results/<task>)")
         parser.add_argument("--overwrite", action="store_true",
                             help="predict every sample again; by default a sample whose prediction files are "
@@ -58,9 +62,13 @@ class EvalCommand(Command):
     def run(self) -> int:
         from tqdm.auto import tqdm
 
-        from ..evaluation.runner import evaluate, format_table, write_report
+        from ..evaluation.runner import evaluate, format_table, shard_prediction_folders, write_report
 
         args = self.args
+        if args.merge and (args.predictions or args.shard):
+            raise DiceptionInputError("--merge scores finished shards; drop --predictions and --shard")
+        if args.merge:
+            args.predictions = shard_prediction_folders(args.merge, args.task)
         out = Path(args.output_dir or Path("eval_results") / args.task)
         shard = this_process_shard(args.shard)
         machine = Shard(shard.index, shard.count)
@@ -112,7 +120,7 @@ class EvalCommand(Command):
         print(format_table(result))
         for failure in result.failed:
             print(f"error: {failure}")
-        what = f" ({machine}: score the shards together with --predictions DIR DIR ...)" if machine.count > 1 else ""
+        what = f" ({machine}: score all shards with --merge REPORT_DIR ...)" if machine.count > 1 else ""
         reused = f" ({result.resumed} from existing prediction files; --overwrite to redo)" if result.resumed else ""
         print(f"{len(result.rows)} samples scored{reused}, {len(result.failed)} failed; wrote {csv_path} and "
               f"{json_path}{what}")  # fmt: skip

@@ -148,6 +148,36 @@ def evaluate(
     return result
 
 
+def shard_prediction_folders(report_dirs: Sequence[str | Path], task: str) -> list[Path]:
+    """The ``predictions/`` folders of the ``diception eval --shard I/N`` reports in ``report_dirs``, checked to
+    be one task's shards ``0..N-1``, each once, so that scoring them together scores the whole dataset."""
+    seen: dict[int, Path] = {}
+    counts = set()
+    for folder in map(Path, report_dirs):
+        try:
+            report = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise DiceptionInputError(f"'{folder}' is not a finished eval report ({err}); pass the --output-dir of "
+                                      "each `diception eval --shard` run") from None  # fmt: skip
+        match = re.fullmatch(r"shard (\d+)/(\d+)", str(report.get("shard", "")))
+        if report.get("task") != task or match is None:
+            what = f"task '{report.get('task')}'" if report.get("task") != task else "no shard"
+            raise DiceptionInputError(f"'{folder}' holds a report of {what}; --merge takes the '{task}' reports "
+                                      "of `diception eval --shard I/N` runs")  # fmt: skip
+        index, count = int(match[1]), int(match[2])
+        if index in seen:
+            raise DiceptionInputError(f"shard {index}/{count} is given twice: '{seen[index]}' and '{folder}'")
+        seen[index] = folder
+        counts.add(count)
+    if len(counts) != 1:
+        raise DiceptionInputError(f"the reports split the dataset in different ways ({sorted(counts)} shards)")
+    count = counts.pop()
+    missing = [f"{i}/{count}" for i in range(count) if i not in seen]
+    if missing:
+        raise DiceptionInputError(f"shard {', '.join(missing)} missing; pass the report folder of every shard")
+    return [seen[i] / "predictions" for i in range(count)]
+
+
 def _read_from(spec: tasks.Task, folders: list[str | Path], name: str):
     """A sample's prediction from the first of ``folders`` that holds its files."""
     for folder in folders[:-1]:
