@@ -34,11 +34,13 @@ def test_override_parsing_and_merge():
         ("model.init=magic", "model.init='magic'"),
         ("data.max_points=9", "max_points"),
         ("noequals", "section.key=value"),
+        ("parallel.strategy=zero3", "parallel.strategy='zero3'; choose ddp or fsdp"),
+        (["parallel.strategy=fsdp", "ema.enabled=true"], "not supported with parallel.strategy=fsdp"),
     ],
 )
 def test_bad_settings_name_the_key(override, match):
     with pytest.raises(DiceptionInputError, match=match):
-        load_config(None, [override])
+        load_config(None, [override] if isinstance(override, str) else override)
 
 
 def test_base_cycle_is_reported(tmp_path):

@@ -32,6 +32,7 @@ class TrainCommand(Command):
                             help="run folder (default: the config's output_dir)")  # fmt: skip
 
     def run(self) -> int:
+        from ..jobs.shards import launched_processes
         from ..training import load_config, train  # torch-heavy: imported only when training
 
         args = self.args
@@ -40,6 +41,6 @@ class TrainCommand(Command):
             overrides = [*overrides, f"checkpoint.resume={args.resume}"]
         config = load_config(args.config, overrides, output_dir=args.output_dir)
         folder = train(config)
-        if folder is not None:
+        if folder is not None and launched_processes()[0] == 0:  # one line per run, not per process
             print(f"model: {folder}")
         return 0

@@ -119,6 +119,18 @@ class ValidationConfig:
     guidance_scale: float = 1.0  # CFG scale at validation (1: off)
 
 
+PARALLEL_STRATEGIES = ("ddp", "fsdp")
+
+
+@dataclass
+class ParallelConfig:
+    strategy: str = "ddp"  # ddp: a whole copy per GPU | fsdp: weights, gradients and AdamW states sharded over
+    # the GPUs (accelerate's FSDP2); with one process both are plain single-device training
+    fsdp_reshard_after_forward: bool = True  # fsdp: free gathered block weights after forward (ZeRO-3); false
+    # keeps them to backward (ZeRO-2-like: faster, more memory)
+    fsdp_cpu_offload: bool = False  # fsdp: keep the shards (and AdamW states) in CPU memory between uses
+
+
 @dataclass
 class TrainConfig:
     output_dir: str = "runs/diception"  # run folder: logs, checkpoints, validation sheets, final model
@@ -133,6 +145,7 @@ class TrainConfig:
     ema: EmaConfig = field(default_factory=EmaConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
 
     def check(self) -> None:
         """Raise :class:`DiceptionInputError` naming the first inconsistent setting and its fix."""
@@ -152,6 +165,11 @@ class TrainConfig:
             raise DiceptionInputError("optim.batch_size, gradient_accumulation_steps and max_steps must be >= 1")
         if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
             raise DiceptionInputError(f"mixed_precision={self.mixed_precision!r}; choose auto, no, bf16 or fp16")
+        if self.parallel.strategy not in PARALLEL_STRATEGIES:
+            raise DiceptionInputError(f"parallel.strategy={self.parallel.strategy!r}; choose ddp or fsdp")
+        if self.parallel.strategy == "fsdp" and self.ema.enabled:
+            raise DiceptionInputError("ema.enabled=true is not supported with parallel.strategy=fsdp (the average "
+                                      "would be sharded too); turn EMA off or train with ddp")  # fmt: skip
         if not (self.model.train_transformer or self.model.train_point_encoder):
             raise DiceptionInputError("nothing to train: set model.train_transformer or model.train_point_encoder")
 

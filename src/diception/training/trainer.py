@@ -13,16 +13,19 @@ micro-batches. The run folder (``output_dir``) receives::
     lora/                  the LoRA adapter (model.lora.rank > 0)
     model/                 the final pipeline (DiceptionPipeline.from_pretrained loads it)
 
-Multi-device runs go through ``accelerate launch`` (DDP; DeepSpeed and FSDP through accelerate configs); each
+Multi-device runs go through ``accelerate launch``: DDP by default, FSDP with ``parallel.strategy: fsdp``
+(:mod:`.sharding`; validation and export then gather the shards into a whole copy on the main process). Each
 process draws its own samples and noise from ``(seed, rank, step)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -44,6 +47,7 @@ from .denoiser import DiceptionDenoiser
 from .flow_matching import noisy_latents, per_sample_loss, sample_sigmas, training_scheduler, velocity_target
 from .lora import add_lora, merge_lora, save_lora
 from .model_init import initial_pipeline
+from .sharding import fsdp_plugin, gathered_denoiser, is_sharded
 from .validation import contact_sheet, predict_examples, summarise, validation_examples
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ class Trainer:
             mixed_precision=precision,
             gradient_accumulation_steps=config.optim.gradient_accumulation_steps,
             cpu=not cuda,
+            fsdp_plugin=fsdp_plugin(config.parallel) if config.parallel.strategy == "fsdp" else None,
         )
         self.step = 0
         self.ema: EMAModel | None = None
@@ -137,6 +142,9 @@ class Trainer:
         self.lr_scheduler = get_scheduler(o.lr_scheduler, self.optimizer,
                                           num_warmup_steps=o.warmup_steps * acc.num_processes,
                                           num_training_steps=o.max_steps * acc.num_processes)  # fmt: skip
+        if is_sharded(acc) and cfg.ema.enabled:  # also when FSDP came from `accelerate launch --use_fsdp`
+            raise DiceptionInputError("ema.enabled=true is not supported with FSDP (the average would be sharded "
+                                      "too); turn EMA off or train with DDP")  # fmt: skip
         self.denoiser, self.optimizer, self.lr_scheduler = acc.prepare(self.denoiser, self.optimizer, self.lr_scheduler)
         if cfg.ema.enabled:
             self.ema = EMAModel(self.trainable, decay=cfg.ema.decay, update_after_step=cfg.ema.update_after_step)
@@ -307,21 +315,55 @@ class Trainer:
         self.ema.copy_to(self.trainable)
         return True
 
+    @contextlib.contextmanager
+    def _whole_pipeline(self, restore: bool = True) -> Iterator:
+        """The pipeline with whole weights (EMA's if on) on the main process, ``None`` on the others.
+
+        Under DDP that is the training pipeline itself (EMA swapped in, and back out on leaving if ``restore``).
+        Under FSDP every process must enter: the shards are gathered into an unsharded copy that the main
+        process's pipeline uses inside the block (its transformer and point encoder are swapped back after).
+        """
+        acc, pipe = self.accelerator, self.pipe
+        if not is_sharded(acc):
+            if not acc.is_main_process:
+                yield None
+                return
+            swapped = self._swap_in_ema()
+            self.denoiser.eval()
+            try:
+                yield pipe
+            finally:
+                self.denoiser.train()
+                if swapped and restore:
+                    self.ema.restore(self.trainable)
+            return
+        model = self.config.model
+        whole = gathered_denoiser(acc, self.denoiser, model.lora if model.lora.rank > 0 and model.train_transformer
+                                  else None)  # fmt: skip
+        if whole is None:
+            yield None
+            return
+        sharded = {"transformer": pipe.transformer, "point_encoder": pipe.point_encoder}
+        pipe.register_modules(transformer=whole.transformer.to(acc.device),
+                              point_encoder=whole.point_encoder.to(acc.device))  # fmt: skip
+        try:
+            yield pipe
+        finally:
+            pipe.register_modules(**sharded)
+
     def validate(self) -> dict[str, float]:
         """Sample the fixed validation set (main process), log metrics and save a contact sheet."""
         acc, cfg = self.accelerator, self.config
         metrics: dict[str, float] = {}
-        if acc.is_main_process and self.validation:
-            swapped = self._swap_in_ema()
-            self.denoiser.eval()
-            try:
+        predictions = None
+        if cfg.validation.num_samples <= 0:  # the same on every process: none of them gathers
+            return metrics
+        with self._whole_pipeline() as pipe:
+            if pipe is not None and self.validation:
                 with acc.autocast():
-                    predictions = predict_examples(self.pipe, self.validation, cfg.validation.num_inference_steps,
+                    predictions = predict_examples(pipe, self.validation, cfg.validation.num_inference_steps,
                                                    cfg.validation.guidance_scale, cfg.seed)  # fmt: skip
-            finally:
-                self.denoiser.train()
-                if swapped:
-                    self.ema.restore(self.trainable)
+        if predictions is not None:
             metrics = summarise(self.validation, predictions)
             contact_sheet(self.validation, predictions, self.output_dir / "validation" / f"step_{self.step:07d}.png")
             with open(self.output_dir / "validation.jsonl", "a") as f:
@@ -332,20 +374,20 @@ class Trainer:
         return metrics
 
     def export(self) -> Path:
-        """Save the final pipeline (EMA weights if EMA is on; LoRA merged, the adapter also saved alone)."""
+        """Save the final pipeline (EMA weights if EMA is on; LoRA merged, the adapter also saved alone); under
+        FSDP the shards are gathered first."""
         acc = self.accelerator
         folder = self.output_dir / "model"
         acc.wait_for_everyone()
-        if acc.is_main_process:
-            self._swap_in_ema()
-            pipe = self.pipe
-            if self.config.model.lora.rank > 0 and self.config.model.train_transformer:
-                save_lora(pipe.transformer, self.output_dir / "lora")
-                merge_lora(pipe.transformer)
-            if pipe.vae.dtype != torch.float32:
-                pipe.vae.to(dtype=torch.float32)
-            pipe.save_pretrained(folder)
-            acc.print(f"saved the trained pipeline to {folder}")
+        with self._whole_pipeline(restore=False) as pipe:
+            if pipe is not None:
+                if self.config.model.lora.rank > 0 and self.config.model.train_transformer:
+                    save_lora(pipe.transformer, self.output_dir / "lora")
+                    merge_lora(pipe.transformer)
+                if pipe.vae.dtype != torch.float32:
+                    pipe.vae.to(dtype=torch.float32)
+                pipe.save_pretrained(folder)
+                acc.print(f"saved the trained pipeline to {folder}")
         acc.wait_for_everyone()
         return folder
 
