@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from diception.modeling.sd3_shapes import SD3_MEDIUM_TRANSFORMER, SD3_MEDIUM_VAE
+
 SETTINGS = [  # (name, steps, guidance, batch)
     ("28_steps_cfg", 28, 2.0, 1),
     ("28_steps_cfg", 28, 2.0, 4),
@@ -32,16 +34,10 @@ SETTINGS = [  # (name, steps, guidance, batch)
 ]
 GOALS = {"seconds_per_image_28_steps_cfg": 0.8, "images_per_second_1_step_batch_8": 20.0, "weights_gb": 4.5}
 
-SD3_MEDIUM = dict(sample_size=128, patch_size=2, in_channels=16, num_layers=24, attention_head_dim=64,
-                  num_attention_heads=24, joint_attention_dim=4096, caption_projection_dim=1536,
-                  pooled_projection_dim=2048, out_channels=16, pos_embed_max_size=192)  # fmt: skip
-SD3_VAE = dict(block_out_channels=[128, 256, 512, 512], down_block_types=["DownEncoderBlock2D"] * 4,
-               up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=16, layers_per_block=2, norm_num_groups=32,
-               scaling_factor=1.5305, shift_factor=0.0609, use_quant_conv=False, use_post_quant_conv=False)  # fmt: skip
 TINY = dict(sample_size=32, patch_size=2, in_channels=16, num_layers=2, attention_head_dim=32,
             num_attention_heads=4, joint_attention_dim=64, caption_projection_dim=128, pooled_projection_dim=32,
             out_channels=16, pos_embed_max_size=32)  # fmt: skip
-TINY_VAE = dict(SD3_VAE, block_out_channels=[8, 8, 16, 16], layers_per_block=1, norm_num_groups=8)
+TINY_VAE = dict(SD3_MEDIUM_VAE, block_out_channels=[8, 8, 16, 16], layers_per_block=1, norm_num_groups=8)
 
 
 def build_pipeline(tiny: bool, device: str, dtype):
@@ -52,7 +48,7 @@ def build_pipeline(tiny: bool, device: str, dtype):
     from diception import DiceptionPipeline, DiceptionTransformer, PointPromptEncoder, PromptEmbeddingCache
     from diception.tasks import DEPTH
 
-    shape, vae_shape = (TINY, TINY_VAE) if tiny else (SD3_MEDIUM, SD3_VAE)
+    shape, vae_shape = (TINY, TINY_VAE) if tiny else (SD3_MEDIUM_TRANSFORMER, SD3_MEDIUM_VAE)
     torch.manual_seed(0)
     with torch.device(device):
         transformer = DiceptionTransformer(**shape).to(dtype)

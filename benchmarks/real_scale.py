@@ -23,14 +23,10 @@ import textwrap
 import time
 from pathlib import Path
 
+from diception.modeling.sd3_shapes import SD3_MEDIUM_TRANSFORMER, SD3_MEDIUM_VAE
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO.parent / "shared" / "fixtures" / "official_tiny" / "model_recipe"
-SD3_MEDIUM = dict(sample_size=128, patch_size=2, in_channels=16, num_layers=24, attention_head_dim=64,
-                  num_attention_heads=24, joint_attention_dim=4096, caption_projection_dim=1536,
-                  pooled_projection_dim=2048, out_channels=16, pos_embed_max_size=192)  # fmt: skip
-SD3_VAE = dict(block_out_channels=[128, 256, 512, 512], down_block_types=["DownEncoderBlock2D"] * 4,
-               up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=16, layers_per_block=2, norm_num_groups=32,
-               scaling_factor=1.5305, shift_factor=0.0609, use_quant_conv=False, use_post_quant_conv=False)  # fmt: skip
 
 
 def build(work: Path) -> dict:
@@ -51,7 +47,7 @@ def build(work: Path) -> dict:
     torch.manual_seed(0)
     torch.set_default_dtype(torch.bfloat16)  # built in bf16 directly: 4 GB, not 8
     try:
-        transformer = DiceptionTransformer(**SD3_MEDIUM)
+        transformer = DiceptionTransformer(**SD3_MEDIUM_TRANSFORMER)
         transformer.save_pretrained(sd3 / "transformer")
         state = {k: v for k, v in transformer.state_dict().items() if k != "pos_embed.pos_embed"}
         point = PointPromptEncoder(embed_dim=transformer.inner_dim).state_dict()
@@ -65,7 +61,7 @@ def build(work: Path) -> dict:
             "positional_encoding_gaussian_matrix": point["fourier_matrix"],
         }, work / "DICEPTION_v1.pth")  # fmt: skip
         del state
-        AutoencoderKL(**SD3_VAE).save_pretrained(sd3 / "vae")
+        AutoencoderKL(**SD3_MEDIUM_VAE).save_pretrained(sd3 / "vae")
         vocab = {"clip": 844, "t5": 139}  # the fixture tokenizers'
         encoders = {
             "text_encoder": CLIPTextModelWithProjection(CLIPTextConfig(
