@@ -221,3 +221,17 @@ def test_eval_memory_does_not_grow_with_the_dataset():
 
     small, large = peak_kb(100), peak_kb(400)
     assert large <= 1.15 * small, f"peak RSS {small} kB for 100 samples, {large} kB for 400"
+
+
+def test_eval_reports_a_corrupt_image_and_scores_the_rest(tmp_path, model_dir, capsys):
+    data = dense_depth(tmp_path / "data")
+    (data / "rgb" / "img1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    out = tmp_path / "report"
+    status = main(["eval", "--task", "depth", "--data", str(data), "--model", str(model_dir), "--output-dir",
+                   str(out), "--steps", "1", "--guidance", "1", "--processing-resolution", str(SIZE),
+                   "--quiet"])  # fmt: skip
+    printed = capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text())
+    assert status == 1 and "Traceback" not in printed.err
+    assert summary["samples"] == 1 and len(summary["failed"]) == 1 and "img1" in summary["failed"][0]
+    assert "1 samples scored, 1 failed" in printed.out and "error: sample img1" in printed.out
