@@ -16,11 +16,12 @@ from ..errors import DiceptionInputError
 from .batch import BatchCommand
 from .convert import ConvertCommand
 from .data import DataCommand
+from .demo import DemoCommand
 from .evaluate import EvalCommand
 from .predict import PredictCommand
 from .train import TrainCommand
 
-COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, DataCommand, TrainCommand)
+COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, DataCommand, TrainCommand, DemoCommand)
 USER_ERROR, INTERRUPTED = 2, 130
 
 
