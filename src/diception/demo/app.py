@@ -6,8 +6,6 @@ model, with no share link, no analytics and nothing fetched from the internet. T
 endpoint (``/predict``), so ``gradio_client`` can call it.
 """
 
-from __future__ import annotations
-
 import functools
 import os
 import sys
@@ -151,8 +149,10 @@ def build_demo(model: DemoModel, samples: list[Path] | None = None):
 
 
 def launch(model: DemoModel, host: str = "127.0.0.1", port: int = 7860, **kwargs):
-    """Serve the page; returns the running ``gradio.Blocks`` when ``prevent_thread_lock=True`` is passed."""
+    """Serve the page until interrupted; with ``prevent_thread_lock=True`` return the running ``gradio.Blocks``
+    at once (``.close()`` stops it)."""
     demo = build_demo(model)
     demo.queue(default_concurrency_limit=1)
-    return demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, max_file_size=MAX_UPLOAD,
-                       footer_links=["api"], **kwargs)  # fmt: skip
+    demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, max_file_size=MAX_UPLOAD,
+                footer_links=["api"], **kwargs)  # fmt: skip
+    return demo

@@ -37,7 +37,7 @@ def view(kind: str, image: np.ndarray, prediction, picture: np.ndarray) -> View:
     image = np.asarray(image, dtype=np.uint8)
     if kind == "depth":
         shown = to_uint8(depth.depth_colormap(np.asarray(prediction)))
-        return View(shown, "relative depth (Spectral colour map of disparity: near is red, far is blue)",
+        return View(shown, "relative depth (Spectral colour map of disparity: near is blue, far is red)",
                     (image, shown))  # fmt: skip
     if kind == "normal":
         shown = to_uint8((np.asarray(prediction, np.float32) + 1.0) / 2.0)
