@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -37,28 +36,6 @@ def _browser_or_skip() -> str:
             pytest.fail(f"DICEPTION_REQUIRE_BROWSER=1 but {missing} is not installed")
         pytest.skip(f"the browser test needs {missing}")
     return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served():
-    """The demo on the bundled model, on a free port of 127.0.0.1, for this module's tests."""
-    pytest.importorskip("gradio")
-    from diception import DiceptionPipeline
-    from diception.bundled import bundled_model_path
-    from diception.demo import DemoModel, describe_model, launch
-
-    pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
-    port = _free_port()
-    demo = launch(DemoModel(pipe, describe_model(pipe, bundled_model_path())), port=port, prevent_thread_lock=True,
-                  quiet=True)  # fmt: skip
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
 
 
 def test_click_to_segment_then_depth_in_a_real_browser(served, tmp_path):

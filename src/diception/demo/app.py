@@ -20,6 +20,7 @@ from .callbacks import FAST, PRESETS, QUALITY, Clicks, DemoModel
 
 SAMPLES = Path(__file__).resolve().parents[3] / "examples" / "images"
 MAX_UPLOAD = "20mb"
+HEIGHT = 400  # px on the page; pictures are scaled to fit
 
 
 def _gradio():
@@ -104,7 +105,7 @@ def build_demo(model: DemoModel, samples: list[Path] | None = None):
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="input: upload or paste a picture; for segmentation click on the object",
-                                 type="numpy", sources=["upload", "clipboard"], format="png",
+                                 type="numpy", sources=["upload", "clipboard"], format="png", height=HEIGHT,
                                  elem_id="input-image")  # fmt: skip
                 if samples:
                     gr.Examples([[str(p)] for p in samples], inputs=[image], label="sample pictures")
@@ -128,11 +129,12 @@ def build_demo(model: DemoModel, samples: list[Path] | None = None):
                                            label="processing resolution (0 = the input's size)")  # fmt: skip
                 run = gr.Button("run", variant="primary", elem_id="run")
             with gr.Column():
-                shown = gr.Image(label="prediction", type="numpy", format="png", interactive=False,
+                shown = gr.Image(label="prediction", type="numpy", format="png", interactive=False, height=HEIGHT,
                                  elem_id="prediction")  # fmt: skip
                 caption = gr.Markdown("", elem_id="caption")
                 slider = gr.ImageSlider(label="before / after", type="numpy", visible=True, elem_id="slider")
-                raw = gr.Image(label="the model's picture", type="numpy", format="png", interactive=False)
+                raw = gr.Image(label="the model's picture", type="numpy", format="png", interactive=False,
+                               height=HEIGHT // 2)  # fmt: skip
                 files = gr.File(label="downloads (the files `diception predict` writes)", file_count="multiple",
                                 interactive=False, elem_id="downloads")  # fmt: skip
 
