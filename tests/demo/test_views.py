@@ -35,6 +35,13 @@ def test_depth_and_normals_are_maps_with_a_slider():
     assert tuple(shown.picture[0, 0]) == (128, 128, 255)
 
 
+def test_a_grey_map_is_shown_as_it_is_with_a_slider():
+    values = np.tile(np.linspace(0, 1, W, dtype=np.float32), (H, 1))
+    shown = views.view("grey", grey(), values, np.zeros((H, W, 3)))
+    assert shown.picture[0, -1].tolist() == [255, 255, 255] and shown.slider is not None
+    assert shown.caption == "grey map, values 0.00 to 1.00"
+
+
 def test_a_mask_tints_its_pixels_only_and_reports_area_and_score():
     mask = box_mask(10, 10, 20, 30)
     shown = views.view("mask", grey(), MaskPrediction(mask, 0.75, encode_mask(mask)), np.zeros((H, W, 3)))

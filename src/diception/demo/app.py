@@ -79,7 +79,7 @@ def build_demo(model: DemoModel, samples: list[Path] | None = None):
     def on_task(task: str):
         spec = tasks.get(task)
         return (gr.update(visible=spec.needs_category), gr.update(visible=spec.accepts_points),
-                gr.update(visible=spec.prediction_kind in ("depth", "normal")))  # fmt: skip
+                gr.update(visible=spec.prediction_kind in ("depth", "normal", "grey")))  # fmt: skip
 
     def on_preset(preset: str):
         steps, guidance = PRESETS[preset]

@@ -39,6 +39,10 @@ def view(kind: str, image: np.ndarray, prediction, picture: np.ndarray) -> View:
         shown = to_uint8(depth.depth_colormap(np.asarray(prediction)))
         return View(shown, "relative depth (Spectral colour map of disparity: near is blue, far is red)",
                     (image, shown))  # fmt: skip
+    if kind == "grey":
+        values = np.asarray(prediction, np.float32)
+        shown = to_uint8(np.repeat(values[..., None], 3, axis=-1))
+        return View(shown, f"grey map, values {values.min():.2f} to {values.max():.2f}", (image, shown))
     if kind == "normal":
         shown = to_uint8((np.asarray(prediction, np.float32) + 1.0) / 2.0)
         return View(shown, "surface normals as RGB (x right, y up, z toward the camera)", (image, shown))

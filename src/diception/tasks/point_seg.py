@@ -118,6 +118,18 @@ def write_mask_png(prediction: files.Prediction, stream: BinaryIO) -> None:
     files.png_bytes(np.where(np.asarray(prediction.value, dtype=bool), 255, 0).astype(np.uint8), stream)
 
 
+def read_mask_prediction(base: Path) -> MaskPrediction:
+    """The mask a ``<base>_masks.json`` prediction file holds (its first entry)."""
+    from ..data.rle import decode_rle
+
+    entries = files.read_json(files.existing_file(base, "_masks.json"))
+    if not entries:
+        raise DiceptionInputError(f"prediction file '{files.with_suffix(base, '_masks.json')}' holds no mask")
+    entry = entries[0]
+    return MaskPrediction(mask=decode_rle(entry["segmentation"]), score=float(entry["score"]),
+                          rle=entry["segmentation"])  # fmt: skip
+
+
 class SegmentationTask(Task):
     """Point-prompted segmentation: 1-5 points on one object; the prediction a :class:`MaskPrediction`.
 
@@ -236,14 +248,7 @@ class SegmentationTask(Task):
         return decode(picture)
 
     def read_prediction(self, base: Path) -> MaskPrediction:
-        from ..data.rle import decode_rle
-
-        entries = files.read_json(files.existing_file(base, "_masks.json"))
-        if not entries:
-            raise DiceptionInputError(f"prediction file '{files.with_suffix(base, '_masks.json')}' holds no mask")
-        entry = entries[0]
-        return MaskPrediction(mask=decode_rle(entry["segmentation"]), score=float(entry["score"]),
-                              rle=entry["segmentation"])  # fmt: skip
+        return read_mask_prediction(base)
 
     def scorer(self) -> Scorer:
         from ..evaluation.scorers import MaskScorer
