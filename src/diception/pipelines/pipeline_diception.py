@@ -81,6 +81,8 @@ class DiceptionPipeline(DiffusionPipeline):
             point_order=point_order,
         )
         self.vae_scale_factor = spatial_scale(self.vae)
+        self._adapters: dict[str, str] = {}  # task name -> the LoRA adapter (of the transformer) it runs with
+        self._fused: str | None = None
 
     # ------------------------------------------------------------------------------------------------------
     # Loading
@@ -322,11 +324,13 @@ class DiceptionPipeline(DiffusionPipeline):
         requests = self._requests(len(images), task, prompt, category, points, sizes)
 
         # 3. Images that share a processing size run as one batch (resized, or padded when keeping their size).
-        groups: dict[tuple[int, int], list[int]] = {}
+        #    A task taught by an adapter runs in its own batch, with that adapter switched on.
+        groups: dict[tuple[tuple[int, int], str | None], list[int]] = {}
         for i, size in enumerate(sizes):
-            groups.setdefault(self._processing_size(size, resolution), []).append(i)
+            key = (self._processing_size(size, resolution), self._adapters.get(requests[i].task.name))
+            groups.setdefault(key, []).append(i)
         if latents is not None and len(groups) > 1:
-            raise DiceptionInputError("latents= needs all images at one processing size")
+            raise DiceptionInputError("latents= needs all images at one processing size and of tasks of one adapter")
         if isinstance(generator, list) and len(generator) != len(images):
             raise DiceptionInputError(f"generator has {len(generator)} entries for {len(images)} images; give one each")
 
@@ -337,9 +341,10 @@ class DiceptionPipeline(DiffusionPipeline):
             return F.pad(im[None], pad, mode="replicate") if any(pad) else im[None]
 
         results: list[torch.Tensor | None] = [None] * len(images)
-        for size, members in groups.items():
+        for (size, adapter), members in groups.items():
             batch = torch.cat([fit(images[i], size) for i in members])
             group_generator = [generator[i] for i in members] if isinstance(generator, list) else generator
+            self._switch_adapter(adapter)
             out = self._denoise(batch, [requests[i] for i in members], steps, guidance, group_generator, latents,
                                 callback_on_step_end, tensor_inputs)  # fmt: skip
             for k, i in enumerate(members):
@@ -360,6 +365,71 @@ class DiceptionPipeline(DiffusionPipeline):
                 pictures[i] = resize(picture, sizes[i])[0]
         self.maybe_free_model_hooks()
         return self._format(pictures, requests, output_type, return_dict)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Task adapters
+    # ------------------------------------------------------------------------------------------------------
+    def load_adapter(self, folder: str | os.PathLike) -> tasks.Task:
+        """Teach the pipeline the task an adapter folder (``diception finetune --out DIR``) holds: register the
+        task, cache its prompt's embedding and load its LoRA beside any loaded before. Returns the task, so
+        ``pipe(image, task=task.name)`` runs it; other tasks run without it. Nothing is unpickled."""
+        from .task_adapter import LORA_WEIGHTS_NAME, read_task_adapter
+
+        adapter = read_task_adapter(folder)
+        if self._fused is not None:
+            raise DiceptionInputError(f"adapter '{self._fused}' is fused; unfuse_adapter() before loading another")
+        reloading = adapter.name in self._adapters
+        task = tasks.register(adapter.task(), replace=reloading)
+        try:
+            cache = self.prompt_cache.with_prompt(adapter.prompt, adapter.prompt_embeds, adapter.pooled_prompt_embeds)
+            if reloading:
+                self.transformer.delete_adapters(adapter.name)
+            self.transformer.load_lora_adapter(str(adapter.folder), adapter_name=adapter.name, prefix=None,
+                                               use_safetensors=True, weight_name=LORA_WEIGHTS_NAME)  # fmt: skip
+        except Exception:
+            tasks.unregister(task.name)
+            raise
+        self.register_modules(prompt_cache=cache)
+        self._adapters[task.name] = adapter.name
+        return task
+
+    @property
+    def adapters(self) -> list[str]:
+        """The task adapters loaded (each named as its task)."""
+        return list(self._adapters.values())
+
+    def fuse_adapter(self, name: str) -> None:
+        """Fold adapter ``name`` into the transformer's weights (faster); until :meth:`unfuse_adapter`, only its
+        task runs."""
+        if name not in self._adapters.values():
+            raise DiceptionInputError(f"no adapter '{name}' is loaded; loaded: {', '.join(self.adapters) or 'none'}")
+        self.unfuse_adapter()
+        self.transformer.enable_lora()
+        self.transformer.set_adapters([name])
+        self.transformer.fuse_lora(adapter_names=[name])
+        self._fused = name
+
+    def unfuse_adapter(self) -> None:
+        """Undo :meth:`fuse_adapter` (the base weights come back exactly as they were)."""
+        if self._fused is not None:
+            self.transformer.unfuse_lora()
+            self._fused = None
+
+    def _switch_adapter(self, name: str | None) -> None:
+        """Run the next batch with adapter ``name`` on, or with none (a base task)."""
+        if not self._adapters:
+            return
+        if self._fused is not None:
+            if name != self._fused:
+                what = f"task adapter '{name}'" if name else "a task of the base model"
+                raise DiceptionInputError(f"adapter '{self._fused}' is fused into the weights, so {what} cannot run; "
+                                          "call unfuse_adapter() first")  # fmt: skip
+            return
+        if name is None:
+            self.transformer.disable_lora()
+        else:
+            self.transformer.enable_lora()
+            self.transformer.set_adapters([name])
 
     def _denoise(self, images, requests, steps, guidance, generator, latents, callback, tensor_inputs):
         """Flow-matching Euler sampling for one same-size batch; returns the final latents (float32)."""

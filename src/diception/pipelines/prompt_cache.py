@@ -68,6 +68,24 @@ class PromptEmbeddingCache(ModelMixin, ConfigMixin):
         rows = torch.tensor([self._index[p] for p in prompts], device=self.prompt_embeds.device)
         return self.prompt_embeds[rows], self.pooled_prompt_embeds[rows]
 
+    def with_prompt(self, prompt: str, embeds: torch.Tensor, pooled: torch.Tensor) -> PromptEmbeddingCache:
+        """A cache holding ``prompt`` with these ``(S, D)`` and ``(P,)`` embeddings (its row replaced if cached)."""
+        want, want_pooled = tuple(self.prompt_embeds.shape[1:]), tuple(self.pooled_prompt_embeds.shape[1:])
+        if tuple(embeds.shape) != want or tuple(pooled.shape) != want_pooled:
+            raise DiceptionInputError(
+                f"prompt '{prompt}': embedding of shape {tuple(embeds.shape)} and {tuple(pooled.shape)}, but this "
+                f"model's prompts are {want} and {want_pooled}; the adapter was made for another base model"
+            )
+        embeds, pooled = embeds.to(self.prompt_embeds), pooled.to(self.pooled_prompt_embeds)
+        table, pooled_table = self.prompt_embeds, self.pooled_prompt_embeds
+        if prompt in self._index:
+            table, pooled_table = table.clone(), pooled_table.clone()
+            table[self._index[prompt]], pooled_table[self._index[prompt]] = embeds, pooled
+            return PromptEmbeddingCache.from_embeddings(self.prompts, table, pooled_table)
+        return PromptEmbeddingCache.from_embeddings(
+            self.prompts + [prompt], torch.cat([table, embeds[None]]), torch.cat([pooled_table, pooled[None]])
+        )
+
     def merged_with(self, other: PromptEmbeddingCache) -> PromptEmbeddingCache:
         """A cache holding this one's prompts followed by ``other``'s new ones."""
         new = [p for p in other.prompts if p not in self]

@@ -16,8 +16,9 @@ from .config import LoraConfig
 ADAPTER_NAME = "default"
 
 
-def add_lora(transformer: DiceptionTransformer, config: LoraConfig) -> list[str]:
-    """Freeze ``transformer`` and give it trainable LoRA adapters; returns the trainable parameter names."""
+def add_lora(transformer: DiceptionTransformer, config: LoraConfig, adapter_name: str = ADAPTER_NAME) -> list[str]:
+    """Freeze ``transformer`` and give it trainable LoRA adapters (called ``adapter_name``); returns the trainable
+    parameter names."""
     try:
         from peft import LoraConfig as PeftLoraConfig
     except ImportError:
@@ -28,7 +29,7 @@ def add_lora(transformer: DiceptionTransformer, config: LoraConfig) -> list[str]
     transformer.add_adapter(
         PeftLoraConfig(r=config.rank, lora_alpha=config.alpha or config.rank, lora_dropout=config.dropout,
                        target_modules=list(config.target_modules), init_lora_weights="gaussian"),
-        adapter_name=ADAPTER_NAME,
+        adapter_name=adapter_name,
     )  # fmt: skip
     names = [n for n, p in transformer.named_parameters() if p.requires_grad]
     if not names:
