@@ -18,10 +18,21 @@ from .convert import ConvertCommand
 from .data import DataCommand
 from .demo import DemoCommand
 from .evaluate import EvalCommand
+from .finetune import FinetuneCommand
+from .model_options import register_adapter_tasks
 from .predict import PredictCommand
 from .train import TrainCommand
 
-COMMANDS = (PredictCommand, BatchCommand, ConvertCommand, EvalCommand, DataCommand, TrainCommand, DemoCommand)
+COMMANDS = (
+    PredictCommand,
+    BatchCommand,
+    ConvertCommand,
+    EvalCommand,
+    DataCommand,
+    TrainCommand,
+    FinetuneCommand,
+    DemoCommand,
+)
 USER_ERROR, INTERRUPTED = 2, 130
 
 
@@ -69,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``diception`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     show_warnings()
     try:
+        register_adapter_tasks(list(sys.argv[1:] if argv is None else argv))
         args = build_parser().parse_args(argv)
         return args.command(args).run()
     except (DiceptionInputError, UsageError) as err:

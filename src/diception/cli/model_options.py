@@ -72,6 +72,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--trust-checkpoint", "--trust_checkpoint", dest="trust_checkpoint", action="store_true",
                        help="unpickle a checkpoint that holds Python objects besides tensors (unsafe; only for "
                        "files you trust)")  # fmt: skip
+    group.add_argument("--adapter", metavar="DIR", action="append", default=[],
+                       help="a task adapter from `diception finetune` (repeatable): its task becomes a "
+                       "--task")  # fmt: skip
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
@@ -194,6 +197,8 @@ def load_pipeline(args: argparse.Namespace, prompts: Sequence[str] = ()) -> Dice
                                                    extra_prompts=list(prompts),
                                                    trust_checkpoint=args.trust_checkpoint)  # fmt: skip
     pipe.set_progress_bar_config(disable=True if args.quiet else None, leave=False)
+    for folder in getattr(args, "adapter", []):
+        pipe.load_adapter(folder)
     return pipe.to(device)
 
 
@@ -203,3 +208,23 @@ def check_prompt_available(pipe: DiceptionPipeline, prompt: str) -> None:
 
     if prompt not in pipe.prompt_cache and not pipe.has_text_encoders:
         raise uncached_prompt_error(prompt, pipe.prompt_cache.prompts)
+
+
+def register_adapter_tasks(argv: Sequence[str]) -> None:
+    """Register the tasks of the ``--adapter DIR`` folders on a command line before it is parsed, so that their
+    names are valid ``--task`` choices (the LoRA weights load with the model)."""
+    folders = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--adapter"]
+    folders += [arg.split("=", 1)[1] for arg in argv if arg.startswith("--adapter=")]
+    if not folders:
+        return
+    from .. import tasks
+    from ..pipelines.task_adapter import read_task_adapter
+
+    for folder in folders:
+        task = read_task_adapter(folder).task()
+        existing = tasks.TASKS.get(task.name)
+        if existing is None or getattr(existing, "kind", None) is not None:
+            tasks.register(task, replace=True)
+        else:
+            raise DiceptionInputError(f"adapter '{folder}' teaches a task named '{task.name}', which is a built-in "
+                                      "task; finetune it again under another --task-name")  # fmt: skip

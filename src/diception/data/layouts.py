@@ -1,4 +1,5 @@
-"""Pick the reader for a dataset path: a depth/normal folder, SA-1B jsons, a COCO json or a manifest."""
+"""Pick the reader for a dataset path: a depth/normal folder, SA-1B jsons, a COCO json, a manifest, or the example
+pairs of a task taught from examples (``images/`` + ``targets/``)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ from .manifest import iter_manifest
 from .sa1b import iter_sa1b
 from .sample import Sample
 
-LAYOUTS = ("auto", "dense", "sa1b", "coco", "manifest")
+LAYOUTS = ("auto", "dense", "sa1b", "coco", "manifest", "pairs")
 
 
 def detect_layout(path: Path) -> str:
-    """``dense`` (a folder with ``rgb/``), ``sa1b`` (a folder of ``sa_*.json``), ``coco`` (a json with ``images``
-    and ``annotations``) or ``manifest`` (a published JSON list or JSON Lines)."""
+    """``dense`` (a folder with ``rgb/``), ``pairs`` (a folder with ``images/`` and ``targets/``), ``sa1b`` (a
+    folder of ``sa_*.json``), ``coco`` (a json with ``images`` and ``annotations``) or ``manifest`` (a published
+    JSON list or JSON Lines)."""
     if path.is_dir():
         if (path / "rgb").is_dir():
             return "dense"
+        if (path / "images").is_dir() and (path / "targets").is_dir():
+            return "pairs"
         if any(path.glob("*.json")):
             return "sa1b"
-        raise DiceptionInputError(f"'{path}' holds neither rgb/ (depth/normal layout) nor SA-1B *.json files")
+        raise DiceptionInputError(f"'{path}' holds neither rgb/ (depth/normal layout), images/ + targets/ (example "
+                                  "pairs) nor SA-1B *.json files")  # fmt: skip
     if not path.is_file():
         raise DiceptionInputError(f"dataset '{path}' does not exist")
     if path.suffix == ".json":
@@ -64,6 +69,13 @@ def iter_dataset(
         if task not in COCO_READERS:
             raise DiceptionInputError(f"a COCO json serves {', '.join(COCO_READERS)}; not '{task}'")
         samples = COCO_READERS[task](path, images or path.parent)
+    elif layout == "pairs":
+        from .. import tasks
+        from .pairs import read_pairs
+
+        spec = tasks.get(task)
+        samples = (Sample(image_path=p.image, task=spec.name, prompt=spec.full_prompt(), sample_id=p.stem,
+                          target_path=p.target) for p in read_pairs(path))  # fmt: skip
     else:
         samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
     return itertools.islice((s for s in samples if s.task == task), limit)

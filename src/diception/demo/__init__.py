@@ -15,8 +15,10 @@ def describe_model(pipe, source: Path | None) -> str:
     """The page's one line about the model: the bundled toy model, or which weights and how big."""
     from ..bundled import bundled_model_path
 
-    params = sum(p.numel() for p in pipe.transformer.parameters()) / 1e6
+    params = sum(p.numel() for n, p in pipe.transformer.named_parameters() if "lora_" not in n) / 1e6
     where = f"{pipe.transformer.dtype} on {pipe.device}".replace("torch.", "")
+    if pipe.adapters:
+        where += f"; task adapters: {', '.join(pipe.adapters)}"
     if source is not None and Path(source).resolve() == bundled_model_path().resolve():
         return (f"the bundled toy model ({params:.1f} M parameters, {where}), trained on a CPU on the synthetic "
                 "world: it knows only that world. For real pictures, convert the published weights and pass "

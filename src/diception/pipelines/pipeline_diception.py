@@ -379,7 +379,9 @@ class DiceptionPipeline(DiffusionPipeline):
         if self._fused is not None:
             raise DiceptionInputError(f"adapter '{self._fused}' is fused; unfuse_adapter() before loading another")
         reloading = adapter.name in self._adapters
-        task = tasks.register(adapter.task(), replace=reloading)
+        previous = tasks.TASKS.get(adapter.name)
+        taught = previous is not None and getattr(previous, "kind", None) is not None  # a task from examples too
+        task = tasks.register(adapter.task(), replace=reloading or taught)
         try:
             cache = self.prompt_cache.with_prompt(adapter.prompt, adapter.prompt_embeds, adapter.pooled_prompt_embeds)
             if reloading:
@@ -388,6 +390,8 @@ class DiceptionPipeline(DiffusionPipeline):
                                                use_safetensors=True, weight_name=LORA_WEIGHTS_NAME)  # fmt: skip
         except Exception:
             tasks.unregister(task.name)
+            if previous is not None:
+                tasks.register(previous)
             raise
         self.register_modules(prompt_cache=cache)
         self._adapters[task.name] = adapter.name

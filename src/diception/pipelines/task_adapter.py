@@ -52,13 +52,15 @@ class TaskAdapter:
         return make_task(self.name, self.prompt, self.kind, self.description)
 
 
-def save_task_adapter(adapter: TaskAdapter, transformer, folder: str | Path, card: str = "") -> Path:
-    """Write ``adapter`` and the LoRA weights ``transformer`` holds under the adapter's name into ``folder``."""
+def save_task_adapter(adapter: TaskAdapter, transformer, folder: str | Path, card: str = "",
+                      lora_name: str | None = None) -> Path:  # fmt: skip
+    """Write ``adapter`` and the LoRA weights ``transformer`` holds as ``lora_name`` (default: the adapter's
+    name) into ``folder``."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    transformer.save_lora_adapter(str(folder), adapter_name=adapter.name, weight_name=LORA_WEIGHTS_NAME)
+    transformer.save_lora_adapter(str(folder), adapter_name=lora_name or adapter.name, weight_name=LORA_WEIGHTS_NAME)
     tensors = {"prompt_embeds": adapter.prompt_embeds.detach().float().cpu().contiguous(),
                "pooled_prompt_embeds": adapter.pooled_prompt_embeds.detach().float().cpu().contiguous()}  # fmt: skip
     save_file(tensors, str(folder / PROMPT_NAME))

@@ -21,7 +21,7 @@ import yaml
 from ..errors import DiceptionInputError
 
 INIT_MODES = ("sd3", "official", "pretrained", "scratch")
-DATA_KINDS = ("synthetic", "manifest", "python")
+DATA_KINDS = ("synthetic", "manifest", "pairs", "python")
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
 
 
@@ -55,12 +55,15 @@ class ModelConfig:
     train_transformer: bool = True  # update the transformer (fully, or its LoRA adapters when lora.rank > 0)
     train_point_encoder: bool = True  # update the point encoder
     gradient_checkpointing: bool = False  # recompute transformer blocks in backward (saves memory, ~30 % slower)
+    learn_prompt: str | None = None  # a prompt the model cannot encode (no text encoders): its embedding trains
+    # with the rest, starting from learn_prompt_init's (a cached prompt; "" = the empty prompt)
+    learn_prompt_init: str = ""
     lora: LoraConfig = field(default_factory=LoraConfig)
 
 
 @dataclass
 class DataConfig:
-    kind: str = "synthetic"  # synthetic | manifest | python (see diception.training.data.build_dataset)
+    kind: str = "synthetic"  # synthetic | manifest | pairs | python (see diception.training.datasets)
     options: dict[str, Any] = field(default_factory=dict)  # keyword arguments of the dataset's constructor
     factory: str | None = None  # kind python: "package.module:function" returning a dataset
     validation_options: dict[str, Any] = field(default_factory=dict)  # merged over `options` for validation

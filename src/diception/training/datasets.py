@@ -14,6 +14,8 @@ Kinds:
   to ``train``, or ``validation`` for the validation set);
 * ``manifest``: :class:`ManifestTrainingDataset`, a published-style JSON/JSONL manifest whose ground truth is
   turned into target pictures by each sample's task (``data.options``: ``path``, ``data_root``, ...);
+* ``pairs``: :class:`PairsTrainingDataset`, example pairs of a task taught from examples (``data.options``:
+  ``path``, a pairs folder or manifest, see :mod:`diception.data.pairs`, and ``task``, its registered name);
 * ``python``: ``data.factory = "package.module:function"``, called with ``data.options``.
 """
 
@@ -50,6 +52,8 @@ def build_dataset(config: DataConfig, validation: bool = False) -> TrainingDatas
         return SyntheticTrainingDataset(config.resolution, config.task_weights, **options)
     if config.kind == "manifest":
         return ManifestTrainingDataset(**options)
+    if config.kind == "pairs":
+        return PairsTrainingDataset(**options)
     if config.kind == "python":
         return _factory(config.factory)(**options)
     raise DiceptionInputError(f"unknown data.kind {config.kind!r}; choose synthetic, manifest or python")
@@ -132,3 +136,28 @@ class ManifestTrainingDataset(Dataset):
             "prompt": sample.prompt,
             "points": sample.points,
         }
+
+
+class PairsTrainingDataset(Dataset):
+    """Example pairs (:func:`diception.data.pairs.read_pairs`) of the registered task ``task``."""
+
+    def __init__(self, path: str, task: str):
+        from ..data.pairs import read_pairs
+
+        self.pairs = read_pairs(path)
+        self.task = tasks.get(task)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def prompt_of(self, index: int) -> str:
+        return self.task.prompt
+
+    @property
+    def prompts(self) -> list[str]:
+        return [self.task.prompt]
+
+    def __getitem__(self, index: int) -> Mapping[str, Any]:
+        pair = self.pairs[index]
+        return {"image": load_picture(pair.image), "target": load_picture(pair.target), "prompt": self.task.prompt,
+                "points": ()}  # fmt: skip

@@ -12,13 +12,24 @@ from torch import nn
 from ..modeling import DiceptionTransformer, PointPromptEncoder
 
 
+class LearnedPrompt(nn.Module):
+    """A prompt's embedding trained with the model (for a prompt the base model has no text encoder for)."""
+
+    def __init__(self, prompt_embeds: torch.Tensor, pooled_prompt_embeds: torch.Tensor):
+        super().__init__()
+        self.prompt_embeds = nn.Parameter(prompt_embeds.detach().clone().float())  # (S, D)
+        self.pooled_prompt_embeds = nn.Parameter(pooled_prompt_embeds.detach().clone().float())  # (P,)
+
+
 class DiceptionDenoiser(nn.Module):
     """Velocity prediction from noisy latents, condition latents, text embeddings and point slots."""
 
-    def __init__(self, transformer: DiceptionTransformer, point_encoder: PointPromptEncoder):
+    def __init__(self, transformer: DiceptionTransformer, point_encoder: PointPromptEncoder,
+                 learned_prompt: LearnedPrompt | None = None):  # fmt: skip
         super().__init__()
         self.transformer = transformer
         self.point_encoder = point_encoder
+        self.learned_prompt = learned_prompt
 
     def forward(
         self,
@@ -30,6 +41,7 @@ class DiceptionDenoiser(nn.Module):
         coords: torch.Tensor,
         is_point: torch.Tensor,
         keep_points: torch.Tensor,
+        use_learned_prompt: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B, C, h, w)`` velocity.
 
@@ -40,8 +52,15 @@ class DiceptionDenoiser(nn.Module):
             cond_latents: ``(B, C, h, w)`` latents of the input image.
             coords, is_point: ``(B, 5, 2)`` and ``(B, 5)`` from :func:`diception.tasks.points.point_slots`.
             keep_points: ``(B,)`` bool; False zeroes a sample's point tokens (the sampler's unconditional branch).
+            use_learned_prompt: ``(B,)`` bool; True takes :attr:`learned_prompt` for that sample's prompt rows.
         """
         dtype = self.transformer.dtype
+        if self.learned_prompt is not None and use_learned_prompt is not None:
+            take = use_learned_prompt.to(prompt_embeds.device)
+            prompt_embeds = torch.where(take[:, None, None], self.learned_prompt.prompt_embeds[None].to(prompt_embeds),
+                                        prompt_embeds)  # fmt: skip
+            pooled_embeds = torch.where(take[:, None], self.learned_prompt.pooled_prompt_embeds[None].to(pooled_embeds),
+                                        pooled_embeds)  # fmt: skip
         tokens = self.point_encoder(coords, is_point)  # (B, 5, D)
         tokens = tokens * keep_points.to(tokens.dtype).view(-1, 1, 1)
         return self.transformer(

@@ -17,7 +17,7 @@ from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
 from ..modeling import DiceptionTransformer, PointPromptEncoder
 from .config import LoraConfig, ParallelConfig
-from .denoiser import DiceptionDenoiser
+from .denoiser import DiceptionDenoiser, LearnedPrompt
 from .lora import add_lora
 
 # Each MMDiT block is one FSDP unit: its weights are gathered together, one block at a time.
@@ -58,6 +58,10 @@ def gathered_denoiser(
         if lora is not None:
             add_lora(transformer, lora)
         point_encoder = PointPromptEncoder.from_config(trained.point_encoder.config)
-    whole = DiceptionDenoiser(transformer, point_encoder)
+        learned = None
+        if trained.learned_prompt is not None:
+            shapes = (trained.learned_prompt.prompt_embeds.shape, trained.learned_prompt.pooled_prompt_embeds.shape)
+            learned = LearnedPrompt(*(torch.empty(shape) for shape in shapes))
+    whole = DiceptionDenoiser(transformer, point_encoder, learned)
     whole.load_state_dict(state, strict=True, assign=True)  # takes the gathered tensors, copies nothing
     return whole.requires_grad_(False).eval()

@@ -43,7 +43,7 @@ from .autoencoder_fit import fit_autoencoder
 from .batching import Collator, ExampleOptions, TaskMixtureSampler, TrainingExamples, sample_prompts, step_seed
 from .config import TrainConfig
 from .datasets import build_dataset
-from .denoiser import DiceptionDenoiser
+from .denoiser import DiceptionDenoiser, LearnedPrompt
 from .flow_matching import noisy_latents, per_sample_loss, sample_sigmas, training_scheduler, velocity_target
 from .lora import add_lora, merge_lora, save_lora
 from .model_init import initial_pipeline
@@ -135,7 +135,12 @@ class Trainer:
         self.trainable = self._trainable_parameters()
         if cfg.model.gradient_checkpointing:
             pipe.transformer.enable_gradient_checkpointing()
-        self.denoiser = DiceptionDenoiser(pipe.transformer, pipe.point_encoder)
+        self.learned_prompt = None
+        if cfg.model.learn_prompt:
+            embeds, pooled = pipe.prompt_cache.lookup([cfg.model.learn_prompt])
+            self.learned_prompt = LearnedPrompt(embeds[0], pooled[0]).to(acc.device)
+            self.trainable += list(self.learned_prompt.parameters())
+        self.denoiser = DiceptionDenoiser(pipe.transformer, pipe.point_encoder, self.learned_prompt)
 
         # 3. Optimisation. The LR schedule is stepped once per process per optimizer step (accelerate's way).
         o = cfg.optim
@@ -188,7 +193,9 @@ class Trainer:
         point_encoder.train()
         params = [p for m in (transformer, point_encoder) for p in m.parameters() if p.requires_grad]
         total = sum(p.numel() for m in (transformer, point_encoder) for p in m.parameters())
-        self.accelerator.print(f"training {sum(p.numel() for p in params):,} of {total:,} parameters")
+        trained = sum(p.numel() for p in params)
+        self.trainable_fraction = trained / max(total, 1)
+        self.accelerator.print(f"training {trained:,} of {total:,} parameters ({100 * self.trainable_fraction:.2f} %)")
         return params
 
     def _fitted_vae(self, vae: AutoencoderKL) -> AutoencoderKL:
@@ -236,9 +243,10 @@ class Trainer:
                                           cfg.objective.max_noise_fraction)  # fmt: skip
         noisy = noisy_latents(x0, noise, sigmas.to(acc.device))
         with acc.autocast():
+            learned = torch.tensor([p == cfg.model.learn_prompt for p in batch["prompt"]], device=acc.device)
             velocity = self.denoiser(noisy, timesteps.to(acc.device), text.to(acc.device), pooled.to(acc.device), cond,
                                      batch["coords"].to(acc.device), batch["is_point"].to(acc.device),
-                                     batch["keep_points"].to(acc.device))  # fmt: skip
+                                     batch["keep_points"].to(acc.device), learned)  # fmt: skip
         return per_sample_loss(velocity, velocity_target(x0, noise))
 
     def train(self) -> Path | None:
@@ -331,6 +339,7 @@ class Trainer:
                 yield None
                 return
             swapped = self._swap_in_ema()
+            self._cache_learned_prompt(pipe, self.learned_prompt)
             self.denoiser.eval()
             try:
                 yield pipe
@@ -345,6 +354,7 @@ class Trainer:
         if whole is None:
             yield None
             return
+        self._cache_learned_prompt(pipe, whole.learned_prompt)
         sharded = {"transformer": pipe.transformer, "point_encoder": pipe.point_encoder}
         pipe.register_modules(transformer=whole.transformer.to(acc.device),
                               point_encoder=whole.point_encoder.to(acc.device))  # fmt: skip
@@ -352,6 +362,13 @@ class Trainer:
             yield pipe
         finally:
             pipe.register_modules(**sharded)
+
+    def _cache_learned_prompt(self, pipe, learned) -> None:
+        """Put the learned prompt's current embedding into ``pipe``'s prompt cache (for sampling and export)."""
+        if learned is not None:
+            cache = pipe.prompt_cache.with_prompt(self.config.model.learn_prompt, learned.prompt_embeds.detach(),
+                                                  learned.pooled_prompt_embeds.detach())  # fmt: skip
+            pipe.register_modules(prompt_cache=cache.to(pipe.prompt_cache.device))
 
     def validate(self) -> dict[str, float]:
         """Sample the fixed validation set (main process), log metrics and save a contact sheet."""

@@ -1,0 +1,91 @@
+"""``diception finetune`` end to end on the bundled model: example pairs -> an adapter folder (no pickles) ->
+``predict``, ``eval`` and ``load_adapter`` with ``--adapter``; the task is learned (IoU rises); a bad DATA
+folder is one clear line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from diception import tasks
+from diception.cli.main import main
+
+H, W = 48, 64
+
+
+def write_pairs(root, count: int = 8, target_size=(W, H)):
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir(parents=True)
+    (root / "targets").mkdir()
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (H, W, 3), dtype=np.uint8)).save(root / "images" / f"p{i}.png")
+        mask = np.zeros((target_size[1], target_size[0]), np.uint8)
+        mask[:, : target_size[0] // 2] = 255  # the task: the left half
+        Image.fromarray(mask).save(root / "targets" / f"p{i}.png")
+    return root
+
+
+@pytest.fixture
+def clean_registry():
+    yield
+    for name in ("left_half",):
+        if name in tasks.TASKS:
+            tasks.unregister(name)
+
+
+def test_finetune_writes_an_adapter_that_predict_eval_and_the_pipeline_use(tmp_path, capsys, clean_registry):
+    data = write_pairs(tmp_path / "pairs")
+    out = tmp_path / "adapter"
+    assert main(["finetune", "--data", str(data), "--task-name", "left_half", "--kind", "mask", "--steps", "40",
+                 "--lr", "5e-3", "--batch-size", "4", "--out", str(out)]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "training " in printed and "%)" in printed  # the trainable share, at the start
+    config = json.loads((out / "task_adapter.json").read_text())
+    training = config["training"]
+    assert config["task"] == {"name": "left_half", "prompt": "[[image2left_half]]", "kind": "mask",
+                              "description": "left_half (mask map taught from examples)"}  # fmt: skip
+    assert training["pairs"] == 8 and training["learned_prompt"] and 0 < training["trainable_fraction"] < 0.2
+    assert training["iou_after"] > training["iou_before"]  # it learned the task
+    assert (out / "README.md").read_text().count("before") == 1
+    assert not [p for p in out.rglob("*") if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
+
+    tasks.unregister("left_half")  # a new process: --adapter registers the task again
+    assert main(["predict", str(data / "images" / "p0.png"), "--task", "left_half", "--adapter", str(out),
+                 "--output-dir", str(tmp_path / "pred"), "--quiet"]) == 0  # fmt: skip
+    assert (tmp_path / "pred" / "p0_left_half_mask.png").is_file()
+    assert main(["eval", "--task", "left_half", "--data", str(data), "--adapter", str(out), "--output-dir",
+                 str(tmp_path / "eval"), "--quiet"]) == 0  # fmt: skip
+    summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    assert summary["samples"] == 8 and summary["metrics"]["iou"] == pytest.approx(training["iou_after"], abs=1e-6)
+
+    from diception.bundled import bundled_model_path
+    from diception.pipelines import DiceptionPipeline
+
+    pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
+    task = pipe.load_adapter(out)
+    prediction = pipe(np.asarray(Image.open(data / "images" / "p1.png")), task.name).prediction[0]
+    assert prediction.mask.shape == (H, W) and prediction.rle["size"] == [H, W]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing target", "have no target in"),
+    ("size mismatch", "image 64x48 but target 32x24"),
+    ("no pairs", "holds no example pair"),
+    ("no folder", "does not exist"),
+])  # fmt: skip
+def test_a_bad_data_folder_is_one_clear_line(case, message, tmp_path, capsys, clean_registry):
+    data = tmp_path / "pairs"
+    if case == "missing target":
+        write_pairs(data)
+        (data / "targets" / "p3.png").unlink()
+    elif case == "size mismatch":
+        write_pairs(data, target_size=(W // 2, H // 2))
+    elif case == "no pairs":
+        write_pairs(data, count=0)
+    code = main(["finetune", "--data", str(data), "--task-name", "left_half", "--kind", "mask", "--steps", "1",
+                 "--out", str(tmp_path / "adapter")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
