@@ -89,3 +89,18 @@ def test_a_bad_data_folder_is_one_clear_line(case, message, tmp_path, capsys, cl
                  "--out", str(tmp_path / "adapter")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_shipped_sd3_medium_recipe_reads_and_a_bad_key_is_named(tmp_path):
+    from pathlib import Path
+
+    from diception.errors import DiceptionInputError
+    from diception.training.finetune import lora_targets, read_recipe
+
+    recipe = read_recipe(Path(__file__).resolve().parents[2] / "configs" / "fewshot_sd3_medium.yaml")
+    assert recipe["rank"] == 128 and recipe["lr"] == 2e-5 and recipe["batch_size"] == 8
+    assert lora_targets(tuple(recipe["targets"].split(","))) == ["to_q", "to_k", "to_v", "add_q_proj", "add_k_proj",
+                                                                 "add_v_proj"]  # fmt: skip
+    (tmp_path / "bad.yaml").write_text("rank: 4\nlearning_rate: 1\n")
+    with pytest.raises(DiceptionInputError, match="unknown key\\(s\\) learning_rate; valid: rank"):
+        read_recipe(tmp_path / "bad.yaml")

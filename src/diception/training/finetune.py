@@ -48,6 +48,7 @@ class FinetuneSettings:
     eval_data: str | None = None  # held-out pairs for the before/after metric (default: the training pairs)
     init_prompt: str | None = None  # the cached prompt a learned embedding starts from (default: the nearest)
     num_inference_steps: int | None = None  # sampling for the before/after metric (default: the model's)
+    gradient_checkpointing: bool = False  # recompute blocks in backward (a 2 B model at 768 px needs it)
 
 
 @dataclass
@@ -129,6 +130,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
     config = TrainConfig(
         output_dir=str(out / "run"), seed=settings.seed, log_every=max(1, settings.steps // 10), export=False,
         model=ModelConfig(init="pretrained", pretrained_path=settings.model, train_point_encoder=False,
+                          gradient_checkpointing=settings.gradient_checkpointing,
                           lora=LoraConfig(rank=rank, target_modules=lora_targets(settings.targets)),
                           learn_prompt=task.prompt if learn else None, learn_prompt_init=init),
         data=DataConfig(kind="pairs", options={"path": str(settings.data), "task": task.name}, task_weights={},
@@ -177,3 +179,23 @@ def _card(adapter, metric: str, before: float, after: float) -> str:
             f"{t['seed']}; prompt embedding {'learned' if t['learned_prompt'] else 'encoded by the text encoders'}\n"
             f"- {metric} on {t['evaluation_pairs']} evaluation pairs: {before:.4f} before, {after:.4f} after\n\n"
             "Load it with `DiceptionPipeline.load_adapter(DIR)` or `--adapter DIR`.\n")  # fmt: skip
+
+
+RECIPE_KEYS = ("rank", "targets", "steps", "lr", "batch_size", "seed", "gradient_checkpointing")
+
+
+def read_recipe(path: str | Path) -> dict:
+    """A finetune recipe YAML (``configs/fewshot_sd3_medium.yaml``): values for the keys of :data:`RECIPE_KEYS`."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise DiceptionInputError(f"--config '{path}' cannot be read as YAML ({err})") from None
+    unknown = sorted(set(data) - set(RECIPE_KEYS)) if isinstance(data, dict) else ["(not a mapping)"]
+    if unknown:
+        raise DiceptionInputError(f"--config '{path}': unknown key(s) {', '.join(unknown)}; valid: "
+                                  f"{', '.join(RECIPE_KEYS)}")  # fmt: skip
+    if isinstance(data.get("targets"), list):
+        data["targets"] = ",".join(data["targets"])
+    return data

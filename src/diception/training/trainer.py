@@ -339,7 +339,7 @@ class Trainer:
                 yield None
                 return
             swapped = self._swap_in_ema()
-            self._cache_learned_prompt(pipe, self.learned_prompt)
+            self.cache_learned_prompt(pipe, self.learned_prompt)
             self.denoiser.eval()
             try:
                 yield pipe
@@ -354,7 +354,7 @@ class Trainer:
         if whole is None:
             yield None
             return
-        self._cache_learned_prompt(pipe, whole.learned_prompt)
+        self.cache_learned_prompt(pipe, whole.learned_prompt)
         sharded = {"transformer": pipe.transformer, "point_encoder": pipe.point_encoder}
         pipe.register_modules(transformer=whole.transformer.to(acc.device),
                               point_encoder=whole.point_encoder.to(acc.device))  # fmt: skip
@@ -363,7 +363,7 @@ class Trainer:
         finally:
             pipe.register_modules(**sharded)
 
-    def _cache_learned_prompt(self, pipe, learned) -> None:
+    def cache_learned_prompt(self, pipe, learned) -> None:
         """Put the learned prompt's current embedding into ``pipe``'s prompt cache (for sampling and export)."""
         if learned is not None:
             cache = pipe.prompt_cache.with_prompt(self.config.model.learn_prompt, learned.prompt_embeds.detach(),
