@@ -110,6 +110,19 @@ def score(trainer: Trainer, test: list[Sample], task) -> float:
     return float(result.summary["iou"])
 
 
+def trivial_baselines(test_pairs: Path) -> dict[str, float]:
+    """Test IoU of masks that look at no pixel: the whole picture, and its lower half (floors are low)."""
+    scores: dict[str, list[float]] = {"everything is floor": [], "the lower half is floor": []}
+    for target in sorted((test_pairs / "targets").iterdir()):
+        truth = np.asarray(Image.open(target)) > 127
+        lower = np.zeros_like(truth)
+        lower[truth.shape[0] // 2 :] = True
+        for name, guess in zip(scores, (np.ones_like(truth), lower)):
+            union = (truth | guess).sum()
+            scores[name].append(float((truth & guess).sum() / union) if union else 1.0)
+    return {name: float(np.mean(values)) for name, values in scores.items()}
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -120,11 +133,13 @@ def plot(results: dict, path: Path) -> None:
     for label, r in results["runs"].items():
         steps, ious = zip(*r["curve"])
         ax.plot(steps, ious, marker="o", label=f"{label} ({100 * r['trainable_fraction']:.1f} % trained)")
+    for (name, value), style in zip(results["baselines"].items(), (":", "--")):
+        ax.axhline(value, color="grey", linestyle=style, label=f"baseline: {name}")
     ax.set_xlabel("optimizer steps (batch 8, 50 training pairs)")
     ax.set_ylabel("test IoU (200 scenes)")
     ax.set_title("Teaching the bundled model a floor mask")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -161,7 +176,8 @@ def main() -> None:
     }
     results = {
         "task": NAME, "prompt": PROMPT, "train_pairs": args.train, "test_scenes": args.test, "steps": args.steps,
-        "before": runs["LoRA"]["curve"][0][1], "runs": runs, "wall_s": round(time.perf_counter() - started, 1),
+        "before": runs["LoRA"]["curve"][0][1], "runs": runs, "baselines": trivial_baselines(test_pairs),
+        "wall_s": round(time.perf_counter() - started, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +187,8 @@ def main() -> None:
     for label, r in runs.items():
         print(f"| {label} | {r['curve'][0][1]:.3f} | {r['curve'][-1][1]:.3f} | {100 * r['trainable_fraction']:.2f} % | "
               f"{r['cpu_s']:.0f} |")  # fmt: skip
+    for name, value in results["baselines"].items():
+        print(f"| baseline: {name} | | {value:.3f} | 0 | 0 |")
     print(f"wall {results['wall_s']} s; wrote {args.out} and {args.plot}")
 
 

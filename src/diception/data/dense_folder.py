@@ -29,6 +29,7 @@ from PIL import Image
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..tasks.task import GroundTruthOptions
+from .array_files import load_npy
 from .sample import Sample
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -43,7 +44,7 @@ def load_depth(path: str | Path, depth_scale: float | None = None) -> tuple[np.n
     """
     path = Path(path)
     if path.suffix == ".npy":
-        depth = np.load(path).astype(np.float32)
+        depth = load_npy(path).astype(np.float32)
     elif path.suffix == ".png":
         if depth_scale is None:
             raise DiceptionInputError(
@@ -66,7 +67,7 @@ def load_normals(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     if path.suffix == ".npy":
-        n = np.load(path).astype(np.float32)
+        n = load_npy(path).astype(np.float32)
         if n.ndim == 3 and n.shape[0] == 3 and n.shape[-1] != 3:
             n = np.moveaxis(n, 0, -1)  # (3, H, W) -> (H, W, 3)
         present = np.all(np.isfinite(n), axis=-1)
@@ -87,7 +88,7 @@ def load_normals(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 def load_valid_mask(path: str | Path) -> np.ndarray:
     """``(H, W)`` bool from a ``.npy`` or image mask; non-zero means valid."""
     path = Path(path)
-    arr = np.load(path) if path.suffix == ".npy" else np.asarray(Image.open(path))
+    arr = load_npy(path) if path.suffix == ".npy" else np.asarray(Image.open(path))
     if arr.ndim == 3:
         arr = arr.any(axis=-1)
     return arr.astype(bool)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from ..atomic_files import write_atomically
+from ..data.array_files import load_npy
 from ..errors import DiceptionInputError
 from . import prediction_files as files
 from .task import GroundTruthOptions, Scorer, Task
@@ -160,7 +161,7 @@ class DepthTask(Task):
         return decode(picture)
 
     def read_prediction(self, base: Path) -> np.ndarray:
-        return np.load(files.existing_file(base, ".npy")).astype(np.float32)
+        return load_npy(files.existing_file(base, ".npy")).astype(np.float32)
 
     def display_picture(self, prediction: files.Prediction) -> np.ndarray:
         return depth_colormap(np.asarray(prediction.value))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..atomic_files import write_atomically
+from ..data.array_files import load_npy
 from ..errors import DiceptionInputError
 from . import prediction_files as files
 from .task import GroundTruthOptions, Scorer, Task
@@ -115,7 +116,7 @@ class NormalTask(Task):
         return decode(picture)
 
     def read_prediction(self, base: Path) -> np.ndarray:
-        return np.load(files.existing_file(base, ".npy")).astype(np.float32)
+        return load_npy(files.existing_file(base, ".npy")).astype(np.float32)
 
     def published_array(self, prediction: files.Prediction) -> np.ndarray:
         return np.asarray(prediction.value)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import numpy as np
 
 from ..atomic_files import write_atomically
+from ..data.array_files import load_npy
 from ..errors import DiceptionInputError
 from . import prediction_files as files
 from .points import Points
@@ -201,7 +202,7 @@ class Task:
 
     def read_prediction(self, base: Path) -> Any:
         """What :meth:`decode` returned, read back from the files :meth:`output_files` wrote at ``base``."""
-        return np.load(files.existing_file(base, ".npy")).astype(np.float32)
+        return load_npy(files.existing_file(base, ".npy")).astype(np.float32)
 
     def display_picture(self, prediction: files.Prediction) -> np.ndarray:
         """The output half of the side-by-side picture, ``(H, W, 3)`` in [0, 1]."""
