@@ -26,7 +26,9 @@ gives the same files whatever the batch size, shard or order.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 from pathlib import Path
 
 from .. import tasks
@@ -48,17 +50,26 @@ from .model_options import (
     sampling_settings,
 )
 
+MAX_NAME_BYTES = 200  # leaves room for the longest file suffix (_depth_16bit.png) in 255 bytes
+
 
 def output_name(image: Path, caption: str, region: int | None = None, data_root: Path | None = None) -> Path:
-    """``<image stem>[_<region>]_<caption>`` as the published script names its pictures (separators in the
-    caption replaced), under the image's folder relative to the data root, so equal stems in different folders
-    do not collide."""
+    """``<image stem>[_<region>]_<caption>`` as the published script names its pictures (separators and control
+    characters in the caption replaced), under the image's folder relative to the data root, so equal stems in
+    different folders do not collide. The name never leaves the output folder (an image outside the data root,
+    or reached through ``..``, is named at its top) and fits a file system's 255 bytes (a long name is cut and
+    given a hash of the whole)."""
     stem = image.stem if region is None else f"{image.stem}_{region}"
-    name = f"{stem}_{caption}".replace("/", "_").replace("\\", "_")
-    try:
-        folder = image.parent.relative_to(data_root) if data_root is not None else Path()
-    except ValueError:  # an image outside the data root
-        folder = Path()
+    name = re.sub(r"[/\\\x00-\x1f]", "_", f"{stem}_{caption}")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+        name = name.encode("utf-8")[: MAX_NAME_BYTES - 17].decode("utf-8", "ignore") + "_" + digest
+    folder = Path()
+    if data_root is not None:
+        try:
+            folder = image.resolve().parent.relative_to(Path(data_root).resolve())
+        except ValueError:  # an image outside the data root
+            folder = Path()
     return folder / name
 
 
