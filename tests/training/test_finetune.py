@@ -104,3 +104,45 @@ def test_the_shipped_sd3_medium_recipe_reads_and_a_bad_key_is_named(tmp_path):
     (tmp_path / "bad.yaml").write_text("rank: 4\nlearning_rate: 1\n")
     with pytest.raises(DiceptionInputError, match="unknown key\\(s\\) learning_rate; valid: rank"):
         read_recipe(tmp_path / "bad.yaml")
+
+
+def test_a_model_with_text_encoders_encodes_the_new_prompt_instead_of_learning_it(official_dir, tmp_path,
+                                                                                   clean_registry):  # fmt: skip
+    import torch
+    from safetensors.torch import load_file
+
+    from diception.pipelines import DiceptionPipeline
+
+    pipe = DiceptionPipeline.from_official(official_dir, official_dir / "DICEPTION_v1.pth", with_text_encoders=True)
+    pipe.save_pretrained(tmp_path / "model")
+    data = write_pairs(tmp_path / "pairs", count=2)
+    out = tmp_path / "adapter"
+    assert main(["finetune", "--data", str(data), "--task-name", "left_half", "--kind", "mask", "--model",
+                 str(tmp_path / "model"), "--steps", "1", "--batch-size", "1", "--rank", "2", "--resolution", "64",
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert json.loads((out / "task_adapter.json").read_text())["training"]["learned_prompt"] is False
+    stored = load_file(str(out / "prompt_embedding.safetensors"))["prompt_embeds"]
+    encoded, _ = pipe.encode_prompt(["[[image2left_half]]"])
+    torch.testing.assert_close(stored, encoded[0].float(), atol=1e-5, rtol=1e-4)
+
+
+def test_batch_runs_a_taught_task_from_a_manifest(tmp_path, clean_registry):
+    from diception.bundled import bundled_model_path
+    from diception.pipelines import DiceptionPipeline
+    from diception.pipelines.task_adapter import TaskAdapter, save_task_adapter
+    from diception.training.config import LoraConfig
+    from diception.training.lora import add_lora
+
+    pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
+    add_lora(pipe.transformer, LoraConfig(rank=2), "left_half")
+    embeds, pooled = pipe.prompt_cache.lookup([""])
+    save_task_adapter(TaskAdapter("left_half", "[[image2left_half]]", "mask", embeds[0], pooled[0]), pipe.transformer,
+                      tmp_path / "adapter")  # fmt: skip
+    write_pairs(tmp_path / "pairs", count=2)
+    manifest = tmp_path / "pairs" / "tasks.jsonl"
+    manifest.write_text("".join(json.dumps({"input": f"images/p{i}.png", "caption": "[[image2left_half]]"}) + "\n"
+                                for i in range(2)))  # fmt: skip
+    assert main(["batch", str(manifest), "--save-path", str(tmp_path / "out"), "--adapter", str(tmp_path / "adapter"),
+                 "--quiet"]) == 0  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out" / "predictions" / "images").glob("*_mask.png")) == [
+        "p0_[[image2left_half]]_mask.png", "p1_[[image2left_half]]_mask.png"]  # fmt: skip

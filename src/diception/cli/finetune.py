@@ -43,6 +43,8 @@ class FinetuneCommand(Command):
         parser.add_argument("--lr", type=float, help="AdamW learning rate (default 2e-5, the paper's)")
         parser.add_argument("--batch-size", type=int, metavar="B", help="pairs per step (default 8)")
         parser.add_argument("--seed", type=int)
+        parser.add_argument("--resolution", type=int, metavar="PX",
+                            help="training and evaluation side in pixels (default: the model's own)")  # fmt: skip
         parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                             help="recompute transformer blocks in backward (less memory)")  # fmt: skip
         parser.add_argument("--eval-data", metavar="DATA", help="held-out pairs for the before/after metric "
@@ -59,7 +61,8 @@ class FinetuneCommand(Command):
         model = resolve_model_source(args).model_dir  # --model, or the bundled model
         recipe = {"targets": "image,context", "steps": 300, "lr": 2e-5, "batch_size": 8, "seed": 0,
                   "gradient_checkpointing": False} | (read_recipe(args.config) if args.config else {})  # fmt: skip
-        given = {k: getattr(args, k) for k in recipe | {"rank": None} if getattr(args, k, None) is not None}
+        given = {k: getattr(args, k) for k in recipe | {"rank": None, "resolution": None}
+                 if getattr(args, k, None) is not None}  # fmt: skip
         recipe |= given
         result = finetune(FinetuneSettings(
             data=args.data, task_name=args.task_name, prompt=args.prompt or f"[[image2{args.task_name}]]",
@@ -67,7 +70,7 @@ class FinetuneCommand(Command):
             targets=tuple(t.strip() for t in str(recipe["targets"]).split(",") if t.strip()),
             steps=int(recipe["steps"]), lr=float(recipe["lr"]), batch_size=int(recipe["batch_size"]),
             seed=int(recipe["seed"]), eval_data=args.eval_data, init_prompt=args.init_prompt,
-            gradient_checkpointing=bool(recipe["gradient_checkpointing"]),
+            gradient_checkpointing=bool(recipe["gradient_checkpointing"]), resolution=recipe.get("resolution"),
         ))  # fmt: skip
         print(f"{result.metric}: {result.before:.4f} -> {result.after:.4f}; trainable "
               f"{100 * result.trainable_fraction:.2f} %; {result.seconds:.0f} s; adapter: {result.folder}")  # fmt: skip

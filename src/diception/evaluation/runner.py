@@ -143,7 +143,8 @@ def evaluate(
             if progress:
                 progress(1)
     if not result.rows and not allow_empty:
-        raise DiceptionInputError(f"no '{spec.name}' samples were scored; check --data and --task")
+        why = f" ({len(result.failed)} failed, e.g. {result.failed[0]})" if result.failed else ""
+        raise DiceptionInputError(f"no '{spec.name}' samples were scored{why}; check --data and --task")
     result.summary = scorer.summary() if result.rows else {}
     return result
 

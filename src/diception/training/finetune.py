@@ -49,6 +49,7 @@ class FinetuneSettings:
     init_prompt: str | None = None  # the cached prompt a learned embedding starts from (default: the nearest)
     num_inference_steps: int | None = None  # sampling for the before/after metric (default: the model's)
     gradient_checkpointing: bool = False  # recompute blocks in backward (a 2 B model at 768 px needs it)
+    resolution: int | None = None  # training and evaluation side in pixels (default: the model's)
 
 
 @dataclass
@@ -112,13 +113,14 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
         base.register_modules(prompt_cache=base.prompt_cache.with_prompt(task.prompt, embeds[0], pooled[0]))
     steps = settings.num_inference_steps or base.config.default_num_inference_steps
     guidance = base.config.default_guidance_scale
+    resolution = settings.resolution or base.config.default_processing_resolution
 
     def score(pipe) -> float:
         samples = (Sample(image_path=p.image, task=task.name, prompt=task.prompt, sample_id=p.stem,
                           target_path=p.target) for p in held_out)  # fmt: skip
         # the seed `diception eval` uses, so that it gives the card's figure
         result = evaluate(samples, task, pipe=pipe, num_inference_steps=steps, guidance_scale=guidance,
-                          seed=DEFAULT_SEED)  # fmt: skip
+                          processing_resolution=resolution, seed=DEFAULT_SEED)  # fmt: skip
         return float(result.summary[HEADLINE[task.kind]])
 
     metric = HEADLINE[task.kind]
@@ -134,7 +136,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
                           lora=LoraConfig(rank=rank, target_modules=lora_targets(settings.targets)),
                           learn_prompt=task.prompt if learn else None, learn_prompt_init=init),
         data=DataConfig(kind="pairs", options={"path": str(settings.data), "task": task.name}, task_weights={},
-                        resolution=DiceptionPipeline.load_config(settings.model)["default_processing_resolution"]),
+                        resolution=resolution),
         optim=OptimConfig(lr=settings.lr, batch_size=settings.batch_size, max_steps=settings.steps),
     )  # fmt: skip
     config.validation.every = 0
@@ -153,6 +155,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
                           lora={"rank": rank, "alpha": rank, "target_modules": lora_targets(settings.targets)},
                           training={"pairs": len(pairs), "evaluation_pairs": len(held_out), "steps": settings.steps,
                                     "lr": settings.lr, "batch_size": settings.batch_size, "seed": settings.seed,
+                                    "resolution": resolution,
                                     "base_model": str(settings.model), "learned_prompt": learn,
                                     "learned_prompt_init": init if learn else None,
                                     "trainable_fraction": trainer.trainable_fraction,
@@ -181,7 +184,7 @@ def _card(adapter, metric: str, before: float, after: float) -> str:
             "Load it with `DiceptionPipeline.load_adapter(DIR)` or `--adapter DIR`.\n")  # fmt: skip
 
 
-RECIPE_KEYS = ("rank", "targets", "steps", "lr", "batch_size", "seed", "gradient_checkpointing")
+RECIPE_KEYS = ("rank", "targets", "steps", "lr", "batch_size", "seed", "gradient_checkpointing", "resolution")
 
 
 def read_recipe(path: str | Path) -> dict:
