@@ -115,3 +115,29 @@ def test_a_model_error_stops_the_run_even_when_the_loader_is_waiting_on_a_full_q
 
 def _npy(job: Job):
     return next(file.path for file in job.files if file.path.suffix == ".npy")
+
+
+def test_a_batch_out_of_memory_is_retried_in_halves_and_a_job_too_big_alone_is_reported(pipe, tmp_path):
+    import torch
+
+    calls: list[int] = []
+
+    def tight_pipe(images, **kwargs):
+        calls.append(len(images))
+        if len(images) > 2 or images[0].shape[0] > 40:  # more than 2 images, or one big image, "does not fit"
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return pipe(images, **kwargs)
+
+    depth = tasks.resolve_request(task="depth")
+    big = np.zeros((64, 40, 3), np.uint8)
+    jobs = [Job(_image(i), depth, tasks.DEPTH.output_files(tmp_path / f"j{i}"), image_id=f"j{i}") for i in range(4)]
+    jobs.insert(2, Job(big, depth, tasks.DEPTH.output_files(tmp_path / "big"), context="job big"))
+    summary = RunSummary(echo=False)
+    settings = SamplingSettings(num_inference_steps=1, guidance_scale=1.0, processing_resolution=32, batch_size=5)
+    run_jobs(tight_pipe, jobs, settings, summary, quiet=True)
+    assert (summary.done, summary.failed) == (4, 1)
+    assert summary.errors == ["job big: <image in memory>: out of memory even alone; lower --processing-resolution "
+                              "or free the device"]  # fmt: skip
+    assert calls == [5, 2, 3, 1, 2]  # the whole batch, its halves, the failing half's halves
+    assert all(f.path.is_file() for job in jobs if job.context != "job big" for f in job.files)
+    assert not any(f.path.exists() for f in jobs[2].files)

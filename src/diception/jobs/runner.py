@@ -9,7 +9,8 @@ already on disk) while the model runs the current one, and a writer encodes and 
 files. Answers reach ``on_result`` in job order.
 
 A bad image or a request the model cannot serve is reported for its job alone (the batch is retried one by
-one to find it) and the run goes on; anything else is a bug and stops the run (after the files of the answers
+one to find it) and the run goes on; a batch that runs out of memory is retried in halves, and a job that
+does not fit alone is reported; anything else is a bug and stops the run (after the files of the answers
 already given are written).
 """
 
@@ -206,6 +207,15 @@ def _run_batch(pipe, slots: list[_Slot], settings: SamplingSettings) -> dict[int
                 answers.update(_run_batch(pipe, [slot], settings))
             return answers
         slots[0].error = f"{slots[0].job.name}: {err}"
+        return {}
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        if len(slots) > 1:  # retry at half the batch, each half on its own
+            half = len(slots) // 2
+            return {**_run_batch(pipe, slots[:half], settings), **_run_batch(pipe, slots[half:], settings)}
+        slots[0].error = (f"{slots[0].job.name}: out of memory even alone; lower --processing-resolution or free "
+                          "the device")  # fmt: skip
         return {}
     answers = {}
     for i, slot in enumerate(slots):
