@@ -6,6 +6,7 @@ most a hidden temporary file, which the next write of the same name does not tri
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -13,23 +14,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import DiceptionInputError
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` by calling ``write(stream)`` on a hidden temporary file beside it, then rename it into place.
 
     The temporary file is created with mode 0666 minus the process umask, as ``open()`` would create the file.
-    On any failure it is removed and the old ``path`` (if any) is left untouched.
+    On any failure it is removed and the old ``path`` (if any) is left untouched; a full disk (or quota) is one
+    :class:`DiceptionInputError` that says how to go on.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as stream:
-            write(stream)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                write(stream)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        if err.errno in DISK_FULL:
+            raise DiceptionInputError(
+                f"the disk is full: '{path}' could not be written (no partial file is left); free space and run the "
+                "same command again: finished files are kept and skipped"
+            ) from None
         raise
 
 
