@@ -58,6 +58,9 @@ def _pair(point: object, where: str, form: str) -> tuple[float, float]:
 
 
 def _check_count(points: Sequence[object], where: str) -> None:
+    """A list of at most :data:`MAX_POINTS` points (a number, a string or a mapping is none)."""
+    if isinstance(points, (str, bytes, dict)) or not hasattr(points, "__len__"):
+        raise DiceptionInputError(f"{where} must be a list of points, got {points!r}")
     if len(points) > MAX_POINTS:
         raise DiceptionInputError(f"{where}: {len(points)} points given; the model takes at most {MAX_POINTS}")
 
