@@ -31,6 +31,7 @@ from PIL import Image
 
 from diception import DiceptionPipeline, tasks
 from diception.bundled import bundled_model_path
+from diception.data.pairs import pair_samples, read_pairs
 from diception.data.sample import Sample
 from diception.data.synthetic import render_scene
 from diception.data.synthetic.render import SURFACES
@@ -161,10 +162,7 @@ def main() -> None:
     train_pairs = write_pairs(args.work / "train", split_seeds("train", args.train, start=90_000), size)
     test_pairs = write_pairs(args.work / "test", split_seeds("test", args.test), size)
     task = tasks.register(make_task(NAME, PROMPT, "mask"), replace=True)
-    images = sorted((test_pairs / "images").iterdir())
-    targets = test_pairs / "targets"
-    test = [Sample(image_path=p, task=NAME, prompt=PROMPT, sample_id=p.stem, target_path=targets / p.name)
-            for p in images]  # fmt: skip
+    test = list(pair_samples(read_pairs(test_pairs), task))
     untrained = untrained_copy(args.work / "untrained_model")
     width = DiceptionPipeline.from_pretrained(bundled_model_path()).transformer.config
     rank = max(1, width.num_attention_heads * width.attention_head_dim // 4)

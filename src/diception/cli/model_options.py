@@ -219,11 +219,12 @@ def register_adapter_tasks(argv: Sequence[str]) -> None:
         return
     from .. import tasks
     from ..pipelines.task_adapter import read_task_adapter
+    from ..tasks.user_tasks import is_taught
 
     for folder in folders:
         task = read_task_adapter(folder).task()
         existing = tasks.TASKS.get(task.name)
-        if existing is None or getattr(existing, "kind", None) is not None:
+        if existing is None or is_taught(existing):
             tasks.register(task, replace=True)
         else:
             raise DiceptionInputError(f"adapter '{folder}' teaches a task named '{task.name}', which is a built-in "

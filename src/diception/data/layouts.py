@@ -71,11 +71,9 @@ def iter_dataset(
         samples = COCO_READERS[task](path, images or path.parent)
     elif layout == "pairs":
         from .. import tasks
-        from .pairs import read_pairs
+        from .pairs import pair_samples, read_pairs
 
-        spec = tasks.get(task)
-        samples = (Sample(image_path=p.image, task=spec.name, prompt=spec.full_prompt(), sample_id=p.stem,
-                          target_path=p.target) for p in read_pairs(path))  # fmt: skip
+        samples = pair_samples(read_pairs(path), tasks.get(task))
     else:
         samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
     return itertools.islice((s for s in samples if s.task == task), limit)

@@ -9,10 +9,16 @@ line or no pair at all is one clear error naming the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DiceptionInputError
+from .sample import Sample
+
+if TYPE_CHECKING:
+    from ..tasks.task import Task
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -39,6 +45,13 @@ def read_pairs(path: str | Path) -> list[Pair]:
     for pair in pairs:
         _check_sizes(pair)
     return pairs
+
+
+def pair_samples(pairs: Iterable[Pair], task: Task) -> Iterator[Sample]:
+    """The evaluation samples of ``pairs`` for ``task``: each image with its target picture as ground truth."""
+    for pair in pairs:
+        yield Sample(image_path=pair.image, task=task.name, prompt=task.full_prompt(), sample_id=pair.stem,
+                     target_path=pair.target)  # fmt: skip
 
 
 def _folder_pairs(folder: Path) -> list[Pair]:

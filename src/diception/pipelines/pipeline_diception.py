@@ -20,6 +20,7 @@ from ..errors import DiceptionInputError
 from ..modeling import DiceptionTransformer, PointPromptEncoder
 from ..tasks.points import POINT_ORDERS, point_slots, points_from_pixels
 from ..tasks.registry import TaskRequest
+from ..tasks.user_tasks import is_taught
 from .image_processing import ImageInput, resize, to_tensor
 from .pipeline_output import DiceptionOutput
 from .prompt_cache import PromptEmbeddingCache, encode_with_text_encoders
@@ -380,8 +381,7 @@ class DiceptionPipeline(DiffusionPipeline):
             raise DiceptionInputError(f"adapter '{self._fused}' is fused; unfuse_adapter() before loading another")
         reloading = adapter.name in self._adapters
         previous = tasks.TASKS.get(adapter.name)
-        taught = previous is not None and getattr(previous, "kind", None) is not None  # a task from examples too
-        task = tasks.register(adapter.task(), replace=reloading or taught)
+        task = tasks.register(adapter.task(), replace=reloading or is_taught(previous))
         try:
             cache = self.prompt_cache.with_prompt(adapter.prompt, adapter.prompt_embeds, adapter.pooled_prompt_embeds)
             if reloading:

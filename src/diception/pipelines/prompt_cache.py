@@ -86,6 +86,11 @@ class PromptEmbeddingCache(ModelMixin, ConfigMixin):
             self.prompts + [prompt], torch.cat([table, embeds[None]]), torch.cat([pooled_table, pooled[None]])
         )
 
+    def with_prompt_like(self, prompt: str, source: str) -> PromptEmbeddingCache:
+        """A cache holding ``prompt`` with the embeddings of the cached ``source`` (a start to learn it from)."""
+        embeds, pooled = self.lookup([source])
+        return self.with_prompt(prompt, embeds[0], pooled[0])
+
     def merged_with(self, other: PromptEmbeddingCache) -> PromptEmbeddingCache:
         """A cache holding this one's prompts followed by ``other``'s new ones."""
         new = [p for p in other.prompts if p not in self]

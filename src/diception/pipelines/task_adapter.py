@@ -64,6 +64,13 @@ def save_task_adapter(adapter: TaskAdapter, transformer, folder: str | Path, car
     tensors = {"prompt_embeds": adapter.prompt_embeds.detach().float().cpu().contiguous(),
                "pooled_prompt_embeds": adapter.pooled_prompt_embeds.detach().float().cpu().contiguous()}  # fmt: skip
     save_file(tensors, str(folder / PROMPT_NAME))
+    return write_task_adapter_config(adapter, folder, card)
+
+
+def write_task_adapter_config(adapter: TaskAdapter, folder: str | Path, card: str = "") -> Path:
+    """(Re)write the folder's ``task_adapter.json`` (and the card, when given) from ``adapter``; the weights
+    stay as they are."""
+    folder = Path(folder)
     config = {"format": FORMAT, "version": VERSION,
               "task": {"name": adapter.name, "prompt": adapter.prompt, "kind": adapter.kind,
                        "description": adapter.description},

@@ -120,6 +120,11 @@ class RgbMapTask(Task):
 _CLASSES = {cls.kind: cls for cls in (GreyMapTask, RgbMapTask, MaskMapTask)}
 
 
+def is_taught(task: Task | None) -> bool:
+    """Whether ``task`` is one taught from examples (an adapter may replace it; a built-in task it may not)."""
+    return isinstance(task, tuple(_CLASSES.values()))
+
+
 def make_task(name: str, prompt: str, kind: str, description: str = "") -> Task:
     """A new task called ``name`` (lower case, digits, ``_``), prompted by ``prompt``, of ``kind`` grey, rgb or
     mask. Register it with :func:`diception.tasks.register` to use it by name."""

@@ -13,12 +13,11 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import tasks
-from ..data.pairs import read_pairs
-from ..data.sample import Sample
+from ..data.pairs import pair_samples, read_pairs
 from ..errors import DiceptionInputError
 from ..jobs.job import DEFAULT_SEED
 from ..tasks.user_tasks import make_task
@@ -61,7 +60,6 @@ class FinetuneResult:
     trainable_fraction: float
     seconds: float
     learned_prompt: bool
-    details: dict = field(default_factory=dict)
 
 
 def lora_targets(names: tuple[str, ...] | list[str]) -> list[str]:
@@ -89,7 +87,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
     """Run ``settings``; returns the adapter folder and the before/after figures."""
     from ..evaluation.runner import evaluate
     from ..pipelines import DiceptionPipeline
-    from ..pipelines.task_adapter import TaskAdapter, save_task_adapter
+    from ..pipelines.task_adapter import TaskAdapter, save_task_adapter, write_task_adapter_config
     from .trainer import Trainer
 
     started = time.perf_counter()
@@ -108,19 +106,17 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
         raise DiceptionInputError(f"--init-prompt '{init}' is not cached in {settings.model}")
     width = base.transformer.config.num_attention_heads * base.transformer.config.attention_head_dim
     rank = settings.rank if settings.rank is not None else min(PAPER_RANK, max(1, width // 4))
-    if learn:
-        embeds, pooled = base.prompt_cache.lookup([init])
-        base.register_modules(prompt_cache=base.prompt_cache.with_prompt(task.prompt, embeds[0], pooled[0]))
+    target_modules = lora_targets(settings.targets)
+    if learn:  # the base model is scored with the embedding training starts from
+        base.register_modules(prompt_cache=base.prompt_cache.with_prompt_like(task.prompt, init))
     steps = settings.num_inference_steps or base.config.default_num_inference_steps
     guidance = base.config.default_guidance_scale
     resolution = settings.resolution or base.config.default_processing_resolution
 
     def score(pipe) -> float:
-        samples = (Sample(image_path=p.image, task=task.name, prompt=task.prompt, sample_id=p.stem,
-                          target_path=p.target) for p in held_out)  # fmt: skip
         # the seed `diception eval` uses, so that it gives the card's figure
-        result = evaluate(samples, task, pipe=pipe, num_inference_steps=steps, guidance_scale=guidance,
-                          processing_resolution=resolution, seed=DEFAULT_SEED)  # fmt: skip
+        result = evaluate(pair_samples(held_out, task), task, pipe=pipe, num_inference_steps=steps,
+                          guidance_scale=guidance, processing_resolution=resolution, seed=DEFAULT_SEED)  # fmt: skip
         return float(result.summary[HEADLINE[task.kind]])
 
     metric = HEADLINE[task.kind]
@@ -133,7 +129,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
         output_dir=str(out / "run"), seed=settings.seed, log_every=max(1, settings.steps // 10), export=False,
         model=ModelConfig(init="pretrained", pretrained_path=settings.model, train_point_encoder=False,
                           gradient_checkpointing=settings.gradient_checkpointing,
-                          lora=LoraConfig(rank=rank, target_modules=lora_targets(settings.targets)),
+                          lora=LoraConfig(rank=rank, target_modules=target_modules),
                           learn_prompt=task.prompt if learn else None, learn_prompt_init=init),
         data=DataConfig(kind="pairs", options={"path": str(settings.data), "task": task.name}, task_weights={},
                         resolution=resolution),
@@ -152,7 +148,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
         embeds, pooled = (t[0] for t in pipe.encode_prompt([task.prompt]))
     seconds = time.perf_counter() - started
     adapter = TaskAdapter(task.name, task.prompt, task.kind, embeds, pooled, task.description,
-                          lora={"rank": rank, "alpha": rank, "target_modules": lora_targets(settings.targets)},
+                          lora={"rank": rank, "alpha": rank, "target_modules": target_modules},
                           training={"pairs": len(pairs), "evaluation_pairs": len(held_out), "steps": settings.steps,
                                     "lr": settings.lr, "batch_size": settings.batch_size, "seed": settings.seed,
                                     "resolution": resolution,
@@ -168,7 +164,7 @@ def finetune(settings: FinetuneSettings, log=print) -> FinetuneResult:
     after = score(tuned)
     adapter.training[f"{metric}_after"] = after
     adapter.training["seconds"] = round(seconds, 1)
-    save_task_adapter(adapter, pipe.transformer, out, lora_name="default", card=_card(adapter, metric, before, after))
+    write_task_adapter_config(adapter, out, card=_card(adapter, metric, before, after))
     log(f"{task.name}: {metric} {after:.4f} after {settings.steps} steps; adapter in {out}")
     return FinetuneResult(out, metric, before, after, trainer.trainable_fraction, seconds, learn)
 

@@ -121,8 +121,8 @@ def initial_pipeline(config: ModelConfig, prompts: Sequence[str], resolution: in
             raise DiceptionInputError("model.init=pretrained needs model.pretrained_path (a DICEPTION model folder)")
         pipe = DiceptionPipeline.from_pretrained(config.pretrained_path)
         if config.learn_prompt and config.learn_prompt not in pipe.prompt_cache:  # trained from the init's row
-            embeds, pooled = pipe.prompt_cache.lookup([config.learn_prompt_init])
-            pipe.register_modules(prompt_cache=pipe.prompt_cache.with_prompt(config.learn_prompt, embeds[0], pooled[0]))
+            cache = pipe.prompt_cache.with_prompt_like(config.learn_prompt, config.learn_prompt_init)
+            pipe.register_modules(prompt_cache=cache)
         missing = [p for p in prompts if p not in pipe.prompt_cache]
         if missing and not pipe.has_text_encoders:
             raise DiceptionInputError(

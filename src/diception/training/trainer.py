@@ -41,7 +41,7 @@ from .. import tasks
 from ..errors import DiceptionInputError
 from .autoencoder_fit import fit_autoencoder
 from .batching import Collator, ExampleOptions, TaskMixtureSampler, TrainingExamples, sample_prompts, step_seed
-from .config import TrainConfig
+from .config import LoraConfig, TrainConfig
 from .datasets import build_dataset
 from .denoiser import DiceptionDenoiser, LearnedPrompt
 from .flow_matching import noisy_latents, per_sample_loss, sample_sigmas, training_scheduler, velocity_target
@@ -173,6 +173,12 @@ class Trainer:
                                                   cfg.data.resolution, cfg.seed, self.example_options)  # fmt: skip
         return self
 
+    @property
+    def lora(self) -> LoraConfig | None:
+        """The LoRA the transformer trains with (``model.lora``), or None for a full fine-tune or a frozen one."""
+        model = self.config.model
+        return model.lora if model.train_transformer and model.lora.rank > 0 else None
+
     def _check_resolution(self) -> None:
         multiple = self.pipe.vae_scale_factor * self.pipe.transformer.config.patch_size
         res = self.config.data.resolution
@@ -186,8 +192,8 @@ class Trainer:
         cfg = self.config.model
         transformer, point_encoder = self.pipe.transformer, self.pipe.point_encoder
         transformer.requires_grad_(cfg.train_transformer and cfg.lora.rank == 0)
-        if cfg.train_transformer and cfg.lora.rank > 0:
-            add_lora(transformer, cfg.lora)
+        if self.lora is not None:
+            add_lora(transformer, self.lora)
         point_encoder.requires_grad_(cfg.train_point_encoder)
         transformer.train()
         point_encoder.train()
@@ -348,9 +354,7 @@ class Trainer:
                 if swapped and restore:
                     self.ema.restore(self.trainable)
             return
-        model = self.config.model
-        whole = gathered_denoiser(acc, self.denoiser, model.lora if model.lora.rank > 0 and model.train_transformer
-                                  else None)  # fmt: skip
+        whole = gathered_denoiser(acc, self.denoiser, self.lora)
         if whole is None:
             yield None
             return
@@ -400,7 +404,7 @@ class Trainer:
         acc.wait_for_everyone()
         with self._whole_pipeline(restore=False) as pipe:
             if pipe is not None:
-                if self.config.model.lora.rank > 0 and self.config.model.train_transformer:
+                if self.lora is not None:
                     save_lora(pipe.transformer, self.output_dir / "lora")
                     merge_lora(pipe.transformer)
                 if pipe.vae.dtype != torch.float32:
