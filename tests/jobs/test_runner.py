@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from diception import tasks
-from diception.jobs import Job, RunSummary, SamplingSettings, pending_jobs, record_rng, run_jobs
+from diception.jobs import Job, RunSummary, SamplingSettings, existing_images, record_rng, run_jobs
 from diception.tasks.registry import TaskRequest
 
 FAST = SamplingSettings(num_inference_steps=1, guidance_scale=1.0, processing_resolution=32, batch_size=3)
@@ -41,8 +41,10 @@ def test_finished_jobs_are_skipped_and_missing_images_reported(tmp_path):
         file.path.write_bytes(b"")
     missing = Job(tmp_path / "y.png", depth, tasks.DEPTH.output_files(tmp_path / "y"))
     summary = RunSummary(echo=False)
-    assert pending_jobs([done, missing], summary, overwrite=False, quiet=True) == []
-    assert (summary.skipped, summary.failed) == (1, 1) and "y.png' does not exist" in summary.errors[0]
+    jobs = existing_images([done, missing], summary)
+    assert jobs == [done]
+    run_jobs(None, jobs, SamplingSettings(), summary, quiet=True, skip_done=True)  # no model needed
+    assert (summary.done, summary.skipped, summary.failed) == (0, 1, 1) and "y.png' does not exist" in summary.errors[0]
 
 
 def test_record_choices_depend_on_the_seed_and_the_record_only():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -18,7 +19,11 @@ from diception.demo.callbacks import parse_points_text  # noqa: E402
 from diception.errors import DiceptionInputError  # noqa: E402
 from diception.tasks.points import parse_published_points, points_from_pixels, points_from_published  # noqa: E402
 
-EXAMPLES = 300
+EXAMPLES = 3000 if os.environ.get("DICEPTION_STRESS") == "1" else 300  # make stress: ten times more
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ff"
+    "ff3f0005fe02fea7d6a4490000000049454e44ae426082"
+)  # a 1x1 RGB PNG
 TRIED: dict[str, int] = {}
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**30), 10**30),
                     st.text(max_size=5), st.none(), st.booleans())  # fmt: skip
@@ -74,26 +79,49 @@ json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.floats(allow_n
                            max_leaves=12)  # fmt: skip
 captions = st.one_of(st.sampled_from(["[[image2depth]]", "[[image2segmentation]]", "[[image2semantic]]",
                                       "[[image2nothing]]"]), json_values)  # fmt: skip
-records = st.one_of(json_values, st.fixed_dictionaries(
-    {"input": st.one_of(st.text(max_size=40), json_values), "caption": captions},
-    optional={"points": point_lists, "target": json_values}))  # fmt: skip
-lines = st.one_of(records.map(json.dumps), st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+# paths into and out of the data root ("OUTSIDE" becomes an absolute path to a file beside the root)
+paths = st.sampled_from(["in.png", "./in.png", "sub/../in.png", "../outside.png", "OUTSIDE", "link.png",
+                         "loop.png", "in.png\x00.txt", "/", "..", "", "sub/" * 40 + "in.png"])  # fmt: skip
+records = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"input": st.one_of(paths, st.text(max_size=40), json_values), "caption": captions},
+        optional={"points": point_lists, "target": st.one_of(json_values, st.fixed_dictionaries({"path": paths}))},
+    ),
+)
+lines = st.one_of(records.map(lambda r: json.dumps(r).encode()), st.binary(max_size=40))  # raw bytes: non-UTF-8
+
+
+def _data_root(tmp_path) -> tuple:
+    """``root/`` with an image and a symlink out of it, an image beside it, and a symlink loop (made once)."""
+    root, outside = tmp_path / "root", tmp_path / "outside.png"
+    if not root.exists():
+        (root / "sub").mkdir(parents=True)
+        for image in (root / "in.png", outside):
+            image.write_bytes(PNG)
+        (root / "link.png").symlink_to(outside)
+        (root / "loop.png").symlink_to(root / "loop.png")
+    return root, outside
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(lines, min_size=1, max_size=5))
-def test_any_manifest_lines_give_samples_or_per_line_errors(tmp_path, manifest_lines):
+def test_any_manifest_lines_give_samples_or_per_line_errors_and_never_leave_the_root(tmp_path, manifest_lines):
     _count("manifest lines")
-    path = tmp_path / "fuzz.jsonl"
-    path.write_text("\n".join(line.replace("\n", " ") for line in manifest_lines) + "\n", encoding="utf-8")
+    root, outside = _data_root(tmp_path)
+    path = root / "fuzz.jsonl"
+    text = b"\n".join(line.replace(b"\n", b" ") for line in manifest_lines) + b"\n"
+    path.write_bytes(text.replace(b"OUTSIDE", str(outside).encode()))
     errors: list[str] = []
     try:
-        samples = list(iter_manifest(path, data_root=tmp_path, skip_bad=True, errors=errors))
+        samples = list(iter_manifest(path, data_root=root, skip_bad=True, errors=errors))
     except DiceptionInputError:
         return
-    for sample in samples:  # every sample names an image inside the data root that exists
-        assert sample.image_path.is_file()
-    assert all(isinstance(e, str) and e for e in errors)
+    for sample in samples:  # every sample names an existing image inside the data root
+        assert sample.image_path.is_file() and sample.image_path.resolve().is_relative_to(root.resolve())
+        if sample.target_path is not None:
+            assert sample.target_path.resolve().is_relative_to(root.resolve())
+    assert all(isinstance(e, str) and e and "\n" not in e for e in errors)
 
 
 def test_report_how_many_inputs_were_tried():

@@ -35,12 +35,12 @@ from .. import tasks
 from ..data.manifest import ManifestSyntaxError, describe_error, read_records, record_samples
 from ..data.sample import Sample
 from ..errors import DiceptionInputError
-from ..jobs import Job, RunSummary, pending_jobs, record_rng, run_jobs
+from ..jobs import Job, RunSummary, existing_images, record_rng, run_jobs, sweep_output_folder
 from ..jobs.shards import this_process_shard
 from ..tasks.prediction_files import OutputFile, write_published_npy
 from ..tasks.registry import TaskRequest
 from .command import Command
-from .inputs import output_help, parse_outputs
+from .inputs import add_outside_root_argument, output_help, parse_outputs
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -97,6 +97,7 @@ class BatchCommand(Command):
         parser.add_argument("--outputs", metavar="NAME,NAME", help="write only these files (default all): "
                             + output_help())  # fmt: skip
         parser.add_argument("--overwrite", action="store_true", help="redo records whose files already exist")
+        add_outside_root_argument(parser)
         add_shard_argument(parser)
         add_model_arguments(parser)
         add_sampling_arguments(parser)
@@ -150,7 +151,9 @@ class BatchCommand(Command):
                 continue
             where = f"manifest line {record.line}"
             try:
-                samples = record_samples(record, data_root, load_targets=False)
+                samples = record_samples(
+                    record, data_root, load_targets=False, allow_outside_root=args.allow_outside_root
+                )
                 key = json.dumps(record.value, sort_keys=True, default=str)
                 planned = self.record_jobs(samples, key, where, data_root)
                 for job in planned:
@@ -167,18 +170,21 @@ class BatchCommand(Command):
         args = self.args
         settings = sampling_settings(args)
         summary = RunSummary()
-        planned = self.plan(summary)
-        pending = pending_jobs(planned, summary, args.overwrite, args.quiet)
+        sweep_output_folder(args.save_path, args.quiet)
+        jobs = existing_images(self.plan(summary), summary)
+        pending = [job for job in jobs if args.overwrite or not job.is_done]
+        pipe = None  # not needed when every job is done: each is skipped
         if pending:
             pipe = load_pipeline(args, prompts=list(dict.fromkeys(job.request.prompt for job in pending)))
             runnable = []
-            for job in pending:
+            for job in jobs:
                 try:
                     check_prompt_available(pipe, job.request.prompt)
                     runnable.append(job)
                 except DiceptionInputError as err:
                     summary.error(str(err), job.context)
-            run_jobs(pipe, runnable, settings, summary, args.quiet)
+            jobs = runnable
+        run_jobs(pipe, jobs, settings, summary, args.quiet, skip_done=not args.overwrite)
         shard = this_process_shard(args.shard)
         print(summary.line() + ("" if str(shard) == "all records" else f" ({shard})"))
         return summary.exit_code

@@ -7,6 +7,7 @@ import argparse
 
 from .. import tasks
 from ..errors import DiceptionInputError
+from ..jobs import sweep_output_folder
 from .command import Command
 
 
@@ -35,6 +36,7 @@ class DataCommand(Command):
         args = self.args
         if args.count < 1 or args.size < 16:
             raise DiceptionInputError("--count must be >= 1 and --size >= 16")
+        sweep_output_folder(args.out, quiet=False)
         manifest = write_synthetic_dataset(args.out, args.count, split=args.split, size=args.size,
                                            tasks=args.tasks, start=args.start)  # fmt: skip
         print(f"wrote {args.count} {args.split} scenes at {args.size} px; manifest: {manifest}")

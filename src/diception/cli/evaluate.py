@@ -14,8 +14,10 @@ from pathlib import Path
 from .. import tasks
 from ..data.layouts import LAYOUTS, iter_dataset
 from ..errors import DiceptionInputError
+from ..jobs import sweep_output_folder
 from ..jobs.shards import Shard, this_process_shard, wait_for_all_processes
 from .command import Command
+from .inputs import add_outside_root_argument
 from .model_options import (
     add_model_arguments,
     add_sampling_arguments,
@@ -40,6 +42,7 @@ class EvalCommand(Command):
                             "json, or a published manifest (.json / .jsonl)")  # fmt: skip
         parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="dataset layout (default: detected)")
         parser.add_argument("--images", metavar="DIR", help="image folder of a COCO json; data root of a manifest")
+        add_outside_root_argument(parser)
         parser.add_argument("--depth-scale", type=float, metavar="S", help="metres per unit of 16-bit depth PNGs")
         parser.add_argument("--limit", type=int, metavar="N", help="score only the first N samples")
         parser.add_argument("--num-points", type=int, default=1, metavar="N",
@@ -73,11 +76,15 @@ class EvalCommand(Command):
         shard = this_process_shard(args.shard)
         machine = Shard(shard.index, shard.count)
         settings = sampling_settings(args)
+        if shard.is_main:
+            sweep_output_folder(out, args.quiet)
 
         def samples(share: Shard = machine) -> Iterator:
             """This machine's (or process's) samples, read as they are scored, not held in a list; the first is
             read at once, so a wrong --data fails before a model loads."""
-            dataset = iter_dataset(args.data, args.task, args.layout, args.images, args.depth_scale, args.limit)
+            dataset = iter_dataset(
+                args.data, args.task, args.layout, args.images, args.depth_scale, args.limit, args.allow_outside_root
+            )
             mine = (s for j, s in enumerate(dataset) if share.holds(j))
             first = next(mine, None)
             return itertools.chain([first] if first is not None else [], mine)

@@ -7,6 +7,7 @@ Point prompts (``--points "y,x;y,x"``, the published normalised form) are parsed
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,3 +59,10 @@ def parse_outputs(text: str | None) -> set[str] | None:
             f"per task: {output_help()}"
         )
     return names
+
+
+def add_outside_root_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-outside-root``: a manifest's paths may leave its data root (refused by default)."""
+    parser.add_argument("--allow-outside-root", action="store_true",
+                        help="accept manifest paths that resolve outside the data root (.., absolute paths, "
+                        "symlinks); refused by default so a manifest cannot make the job read other files")  # fmt: skip

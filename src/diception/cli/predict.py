@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..jobs import Job, RunSummary, pending_jobs, run_jobs
+from ..jobs import Job, RunSummary, existing_images, run_jobs
 from ..tasks.points import MAX_POINTS, parse_published_points
 from ..tasks.prediction_files import OutputFile, with_suffix, write_raw_npy
 from ..tasks.registry import TaskRequest
@@ -102,10 +102,12 @@ class PredictCommand(Command):
                 )
 
         summary = RunSummary()
-        pending = pending_jobs(jobs, summary, args.overwrite, args.quiet)
-        if pending:
+        jobs = existing_images(jobs, summary)
+        if any(args.overwrite or not job.is_done for job in jobs):
             pipe = load_pipeline(args, prompts=[request.prompt])
             check_prompt_available(pipe, request.prompt)
-            run_jobs(pipe, pending, settings, summary, args.quiet)
+        else:
+            pipe = None  # every job is done: each is skipped, the model is not needed
+        run_jobs(pipe, jobs, settings, summary, args.quiet, skip_done=not args.overwrite)
         print(summary.line())
         return summary.exit_code

@@ -47,6 +47,7 @@ def iter_dataset(
     images: str | Path | None = None,
     depth_scale: float | None = None,
     limit: int | None = None,
+    allow_outside_root: bool = False,
 ) -> Iterator[Sample]:
     """Samples of ``task`` from ``path`` (at most ``limit``), with the reader its layout needs.
 
@@ -56,6 +57,7 @@ def iter_dataset(
         layout: one of :data:`LAYOUTS`; ``auto`` detects it (see :func:`detect_layout`).
         images: image folder for COCO jsons (default: the json's folder); manifest data root otherwise.
         depth_scale: metres per unit of 16-bit depth PNGs.
+        allow_outside_root: a manifest's paths may resolve outside its data root (refused by default).
     """
     path = Path(path)
     if layout not in LAYOUTS:
@@ -75,5 +77,5 @@ def iter_dataset(
 
         samples = pair_samples(read_pairs(path), tasks.get(task))
     else:
-        samples = iter_manifest(path, data_root=images, depth_scale=depth_scale)
+        samples = iter_manifest(path, data_root=images, depth_scale=depth_scale, allow_outside_root=allow_outside_root)
     return itertools.islice((s for s in samples if s.task == task), limit)

@@ -117,14 +117,34 @@ def read_records(path: str | Path) -> Iterator[ManifestRecord]:
 
 
 # ---------------------------------------------------------------------------------------------- records
+def under_root(data_root: Path, relative: str, what: str, allow_outside_root: bool = False) -> Path:
+    """``data_root / relative``, refused unless it resolves (``..``, an absolute path and symlinks followed)
+    inside the data root: a manifest from elsewhere must not make a job read, and copy into its outputs, files
+    outside the folder it was given."""
+    if "\x00" in relative:
+        raise DiceptionInputError(f"{what} '{relative!r}' holds a NUL character; fix the manifest")
+    path = data_root / relative
+    if not allow_outside_root:
+        try:
+            resolved, root = path.resolve(), data_root.resolve()
+        except (OSError, RuntimeError) as err:  # a symlink loop, a name too long
+            raise DiceptionInputError(f"{what} '{relative}' cannot be resolved ({err}); fix the manifest") from None
+        if not resolved.is_relative_to(root):
+            raise DiceptionInputError(f"{what} '{relative}' resolves to {resolved}, outside the data root {root}; "
+                                      "move it under the root or pass --allow-outside-root")  # fmt: skip
+    return path
+
+
 def record_samples(
     record: ManifestRecord,
     data_root: Path,
     load_targets: bool = True,
     options: GroundTruthOptions | None = None,
+    allow_outside_root: bool = False,
 ) -> list[Sample]:
     """The samples of one record (usually one; an SA-1B target gives one per mask, a semantic target file
-    read without a category one per category). Raises :class:`DiceptionInputError` for a bad record.
+    read without a category one per category). Raises :class:`DiceptionInputError` for a bad record, and for
+    an ``input`` or ``target.path`` outside ``data_root`` unless ``allow_outside_root`` (:func:`under_root`).
 
     With ``load_targets=False`` a target file is only named (``target_path``); an inline RLE target, which
     the record holds already, is always decoded.
@@ -149,7 +169,7 @@ def record_samples(
     points = points_from_published(value.get("points"), "points")
     if points and not task.accepts_points:
         raise DiceptionInputError(f"task '{task.name}' takes no points; drop 'points' from the record")
-    image = data_root / value["input"]
+    image = under_root(data_root, value["input"], "input", allow_outside_root)
     if not image.is_file():
         raise DiceptionInputError(f"input image {image} does not exist; check 'input' and the data root")
     base = Sample(image_path=image, task=task.name, prompt=caption, sample_id=f"{record.line}", category=category,
@@ -160,7 +180,7 @@ def record_samples(
         return task.ground_truth_from_mask(base, decode_published_rle(target, options.counts_encoding))
     if not has_file:
         raise DiceptionInputError("'target' must be {'path': ...} or an RLE dict with 'size' and 'counts'")
-    path = data_root / target["path"]
+    path = under_root(data_root, target["path"], "target path", allow_outside_root)
     if not load_targets:
         return [replace(base, target_path=path)]
     if not path.is_file():
@@ -176,6 +196,7 @@ def iter_manifest(
     load_targets: bool = True,
     depth_scale: float | None = None,
     counts_encoding: str = "auto",
+    allow_outside_root: bool = False,
 ) -> Iterator[Sample]:
     """Yield the samples of a manifest.
 
@@ -188,6 +209,7 @@ def iter_manifest(
         depth_scale: metres per unit for 16-bit PNG depth targets.
         counts_encoding: inline RLE ``counts``: ``"auto"``, ``"coco"`` or ``"base64"``
             (see :func:`.rle.decode_published_rle`).
+        allow_outside_root: accept paths that resolve outside ``data_root`` (refused by default).
 
     ``sample_id`` is the record's line (``"12"``, or ``"sa_1#45"`` for an SA-1B mask).
     """
@@ -196,7 +218,7 @@ def iter_manifest(
     options = GroundTruthOptions(depth_scale=depth_scale, counts_encoding=counts_encoding)
     for record in read_records(path):
         try:
-            samples = record_samples(record, root, load_targets, options)
+            samples = record_samples(record, root, load_targets, options, allow_outside_root)
         except _READ_ERRORS as err:
             message = f"{path}:{record.line}: {describe_error(err)}"
             if not skip_bad:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic_files import sweep_stale_temporaries
 from ..tasks.prediction_files import OutputFile
 from ..tasks.registry import TaskRequest
 
@@ -104,19 +105,26 @@ def note(message: str, quiet: bool) -> None:
         tqdm.write(message, file=sys.stdout)
 
 
-def pending_jobs(jobs: list[Job], summary: RunSummary, overwrite: bool, quiet: bool) -> list[Job]:
-    """Drop jobs already done (unless ``overwrite``) and jobs whose image file is missing."""
-    pending = []
+def existing_images(jobs: list[Job], summary: RunSummary) -> list[Job]:
+    """The jobs whose image is in memory or an existing file; the others are reported as failed."""
+    kept = []
     for job in jobs:
-        if not overwrite and job.is_done:
-            summary.skipped += 1
-            note(f"skipped {job.name}: outputs exist (--overwrite to redo)", quiet)
-        elif isinstance(job.image, Path) and not job.image.is_file():
+        if isinstance(job.image, Path) and not job.image.is_file():
             what = "is not a file" if job.image.exists() else "does not exist"
             summary.error(f"image '{job.image}' {what}; check the path", job.context)
         else:
-            pending.append(job)
-    return pending
+            kept.append(job)
+    return kept
+
+
+def sweep_output_folder(folder: str | Path, quiet: bool) -> int:
+    """Before a job resumes in ``folder``: remove the temporary files a killed run of this machine left there
+    (see :mod:`diception.atomic_files`), and say how many."""
+    removed = sweep_stale_temporaries(folder) if Path(folder).is_dir() else 0
+    if removed:
+        note(f"removed {removed} temporary file{'s' if removed > 1 else ''} left by an interrupted run in {folder}",
+             quiet)  # fmt: skip
+    return removed
 
 
 def record_seed(seed: int, key: str) -> int:

@@ -1,7 +1,10 @@
 """The run-and-write loop: jobs in batches through the pipeline, each answer's files written atomically.
 
 Every job's starting noise comes from the run's seed and the job's key, so its answer is the same whatever
-batch, shard or position it runs in.
+batch, shard or position it runs in. Batches are cut by position in the job list, finished jobs included, so a
+resumed run also batches each job with the same companions as an uninterrupted one and writes the same bytes
+(batched matrix products round differently with other companions): a batch of which some jobs are done runs
+whole, and only the others' files are written.
 
 Jobs stream: they are taken from any iterable as the run goes, so a 100k-image job holds a few batches in memory,
 not the dataset. Three threads overlap: a loader reads the next batch's images (and, when resuming, the answers
@@ -28,7 +31,7 @@ import numpy as np
 from ..data.image_files import load_image
 from ..errors import DiceptionInputError
 from ..tasks.prediction_files import Prediction, write_files
-from .job import Job, RunSummary, SamplingSettings, record_seed
+from .job import Job, RunSummary, SamplingSettings, note, record_seed
 
 ResultHandler = Callable[[Job, Prediction], None]
 ExistingReader = Callable[[Job], Any]
@@ -48,14 +51,17 @@ class _Slot:
 
 def run_jobs(pipe, jobs: Iterable[Job], settings: SamplingSettings, summary: RunSummary, quiet: bool = False,
              on_result: ResultHandler | None = None, progress: Callable[[int], None] | None = None,
-             total: int | None = None, read_existing: ExistingReader | None = None) -> RunSummary:  # fmt: skip
+             total: int | None = None, read_existing: ExistingReader | None = None,
+             skip_done: bool = False) -> RunSummary:  # fmt: skip
     """Run ``jobs`` in batches of ``settings.batch_size``: write each job's files and hand its
     :class:`~diception.tasks.prediction_files.Prediction` to ``on_result``. ``progress(n)`` is told of every
     ``n`` jobs finished (done, resumed or failed); ``total`` sizes the progress bar when ``jobs`` has no length.
 
-    With ``read_existing``, a job whose files all exist is answered by ``read_existing(job)`` (the prediction read
-    back from them) instead of the model, and counted as skipped: an interrupted evaluation resumes where it
-    stopped. Its ``Prediction`` has no ``image`` or ``picture``.
+    With ``skip_done``, a job whose files all exist is skipped (counted, and noted unless ``quiet``): an
+    interrupted batch resumes where it stopped. With ``read_existing``, such a job is answered by
+    ``read_existing(job)`` (the prediction read back from its files) instead of the model, and counted as skipped:
+    an interrupted evaluation resumes where it stopped. Its ``Prediction`` has no ``image`` or ``picture``.
+    ``pipe`` is not called when every job is done.
     """
     from tqdm.auto import tqdm
 
@@ -69,17 +75,19 @@ def run_jobs(pipe, jobs: Iterable[Job], settings: SamplingSettings, summary: Run
                 progress(n)
 
         try:
-            for batch in _prefetched(_load_batches(jobs, settings.batch_size, read_existing)):
+            for batch in _prefetched(_load_batches(jobs, settings.batch_size, read_existing, skip_done)):
                 runnable = [slot for slot in batch if slot.image is not None]
                 answers = _run_batch(pipe, runnable, settings) if runnable else {}
                 for slot in batch:  # in job order
-                    if slot.error:
-                        summary.error(slot.error, slot.job.context)
-                    elif slot.resumed:
+                    if slot.resumed:  # (its answer, if the batch ran, is dropped: its files exist)
                         summary.skipped += 1
-                        if on_result is not None:
+                        if read_existing is None:
+                            note(f"skipped {slot.job.name}: outputs exist (--overwrite to redo)", quiet)
+                        elif on_result is not None:
                             on_result(slot.job, Prediction(None, None, slot.existing, slot.job.request.task,
                                                            slot.job.image_id))  # fmt: skip
+                    elif slot.error:
+                        summary.error(slot.error, slot.job.context)
                     elif id(slot) in answers:
                         prediction = answers[id(slot)]
                         writer.put(prediction, slot.job.files)
@@ -92,27 +100,39 @@ def run_jobs(pipe, jobs: Iterable[Job], settings: SamplingSettings, summary: Run
     return summary
 
 
-def _load_batches(jobs: Iterable[Job], batch_size: int, read_existing: ExistingReader | None) -> Iterator[list]:
-    """Batches of slots, each with ``batch_size`` jobs for the model (and any answered from disk between them)."""
-    batch: list[_Slot] = []
-    for_model = 0
-    for job in jobs:
-        slot = _Slot(job)
-        if read_existing is not None and job.is_done:
-            with contextlib.suppress(FileNotFoundError, DiceptionInputError):  # unreadable: predict it again
-                slot.existing, slot.resumed = read_existing(job), True
-        if not slot.resumed:
-            try:
-                slot.image = job.image if isinstance(job.image, np.ndarray) else np.asarray(load_image(job.image))
-                for_model += 1
-            except DiceptionInputError as err:
-                slot.error = str(err)
-        batch.append(slot)
-        if for_model == batch_size:
-            yield batch
-            batch, for_model = [], 0
-    if batch:
+def _load_batches(jobs: Iterable[Job], batch_size: int, read_existing: ExistingReader | None,
+                  skip_done: bool) -> Iterator[list]:  # fmt: skip
+    """Batches of ``batch_size`` consecutive jobs, cut by position whatever is done (see the module doc). A
+    batch with a job for the model loads every image it can, the finished jobs' too, so that they keep their
+    places in the batch; a batch of finished jobs loads none."""
+    for chunk in _chunks(jobs, batch_size):
+        batch = [_Slot(job) for job in chunk]
+        for slot in batch:
+            if read_existing is not None and slot.job.is_done:
+                with contextlib.suppress(FileNotFoundError, DiceptionInputError):  # unreadable: predict it again
+                    slot.existing, slot.resumed = read_existing(slot.job), True
+            elif skip_done and slot.job.is_done:
+                slot.resumed = True
+        if any(not slot.resumed for slot in batch):
+            for slot in batch:
+                try:
+                    slot.image = (slot.job.image if isinstance(slot.job.image, np.ndarray)
+                                  else np.asarray(load_image(slot.job.image)))  # fmt: skip
+                except DiceptionInputError as err:
+                    if not slot.resumed:
+                        slot.error = str(err)
         yield batch
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    chunk: list[Job] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _prefetched(batches: Iterator[list], depth: int = 2) -> Iterator[list]:

@@ -13,6 +13,10 @@ Layout (``<stem>`` is ``<split>_<seed>``)::
                                       (pixel (x, y); pixel c spans [c, c + 1))
     OUT/targets/<stem>_pose.json      [{"id", "category", "keypoints": 51 numbers, "num_keypoints"}]; keypoint
                                       pixel centres at integers, as the pose codec draws them
+    OUT/scenes/<stem>.json            the scene's manifest records, written last: a scene that has it is complete
+
+Every file is written atomically, so an interrupted run resumes: a scene with its ``scenes/`` file is kept as
+it is, the others are rendered again, and the manifest is written once all are there.
 
 :func:`diception.data.manifest.iter_manifest` reads it back.
 """
@@ -40,14 +44,27 @@ def _scene_records(scene: SyntheticScene, stem: str, out: Path, tasks: Sequence[
     """Write one scene's picture and each task's ground truth (``Task.write_ground_truth``); return its manifest
     records."""
     image = f"images/{stem}.png"
-    Image.fromarray(scene.image).save(out / image)
+    write_atomically(out / image, lambda stream: Image.fromarray(scene.image).save(stream, format="PNG"))
     sample = scene_sample(scene)
     rng = np.random.default_rng([scene.seed or 0, 1])  # the point prompts of the segmentation targets
     records = []
     for task in tasks:
         for caption, target in registry.get(task).write_ground_truth(sample, out / "targets", stem, rng):
             records.append({"input": image, "caption": caption, "target": {"path": f"targets/{target}"}})
+    document = json.dumps({"size": scene.size, "tasks": list(tasks), "records": records}).encode("utf-8")
+    write_atomically(out / "scenes" / f"{stem}.json", lambda stream: stream.write(document))
     return records
+
+
+def _written_records(out: Path, stem: str, size: int, tasks: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The records of a scene an earlier run wrote completely at this size for these tasks; None otherwise."""
+    try:
+        written = json.loads((out / "scenes" / f"{stem}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(written, dict) or written.get("size") != [size, size] or written.get("tasks") != list(tasks):
+        return None
+    return written.get("records")
 
 
 def write_synthetic_dataset(
@@ -61,7 +78,8 @@ def write_synthetic_dataset(
     """Render ``count`` scenes of ``split`` and write them with a manifest (layout in the module doc).
 
     Args:
-        out_dir: folder to write into (created; existing files of the same names are overwritten).
+        out_dir: folder to write into (created); a scene an earlier run of the same arguments completed there is
+            kept, not rendered again.
         count: number of scenes.
         split: ``"train"``, ``"validation"`` or ``"test"``; scene seeds come from :func:`.split_seeds`.
         size: picture side in pixels.
@@ -80,7 +98,9 @@ def write_synthetic_dataset(
     (out / "targets").mkdir(parents=True, exist_ok=True)
     records: list[dict[str, Any]] = []
     for seed in seeds:
-        records += _scene_records(render_scene(seed, size), f"{split}_{seed:08d}", out, names)
+        stem = f"{split}_{seed:08d}"
+        written = _written_records(out, stem, size, names)
+        records += written if written is not None else _scene_records(render_scene(seed, size), stem, out, names)
     manifest = out / MANIFEST_NAME
     document = json.dumps(records, indent=1)
     write_atomically(manifest, lambda stream: stream.write(document.encode("utf-8")))
