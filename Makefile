@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 FIXTURE_SRC ?= ../shared/fixtures/official_tiny
 CACHE   ?= .cache
 
-.PHONY: setup test lint bench bench-gpu demo clean
+.PHONY: setup test lint bench bench-gpu stress demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/bench_inference.py --fixture $(FIXTURE_SRC) --out bench_results/inference.json
+
+# the robustness suite at the hardening issue's full counts (1,000 records killed 5 times per job, 10x fuzzing)
+stress: setup
+	mkdir -p bench_results
+	bash -o pipefail -c 'DICEPTION_STRESS=1 $(PY) -m pytest tests/robustness -q -s -p no:cacheprovider 2>&1 | tee bench_results/stress.txt'
 
 bench-gpu: setup
 	$(PY) benchmarks/gpu_bench.py --out bench_results/gpu.json

@@ -38,6 +38,7 @@ from diffusers.training_utils import EMAModel
 from torch.utils.data import DataLoader
 
 from .. import tasks
+from ..atomic_files import replace_folder_atomically, write_atomically
 from ..errors import DiceptionInputError
 from .autoencoder_fit import fit_autoencoder
 from .batching import Collator, ExampleOptions, TaskMixtureSampler, TrainingExamples, sample_prompts, step_seed
@@ -66,6 +67,20 @@ def find_checkpoint(output_dir: str | Path, resume: str) -> Path | None:
     found = sorted((Path(output_dir) / "checkpoints").glob(CHECKPOINT_PREFIX + "*"), key=_checkpoint_step)
     found = [p for p in found if (p / STATE_FILE).is_file()]
     return found[-1] if found else None
+
+
+def _drop_rows_after(log: Path, step: int) -> None:
+    """Keep the rows of a ``.jsonl`` log up to ``step``: a resumed run logs the later steps again (and a run killed
+    mid-write may have left half a line)."""
+    if not log.is_file():
+        return
+    kept = []
+    for line in log.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line + "\n")
+    document = "".join(kept).encode()
+    write_atomically(log, lambda stream: stream.write(document))
 
 
 def _checkpoint_step(path: Path) -> int:
@@ -167,6 +182,9 @@ class Trainer:
                 acc.load_state(str(checkpoint))
                 self.step = json.loads((checkpoint / STATE_FILE).read_text())["step"]
                 acc.print(f"resumed from {checkpoint} at step {self.step}")
+                if acc.is_main_process:
+                    for log in ("metrics.jsonl", "validation.jsonl"):
+                        _drop_rows_after(self.output_dir / log, self.step)
         self.validation = []
         if acc.is_main_process and cfg.validation.every > 0 and cfg.validation.num_samples > 0:
             self.validation = validation_examples(build_dataset(cfg.data, validation=True), cfg.validation.num_samples,
@@ -315,9 +333,13 @@ class Trainer:
         """Save the full training state; keep the newest ``checkpoint.keep``."""
         acc = self.accelerator
         folder = self.output_dir / "checkpoints" / f"{CHECKPOINT_PREFIX}{self.step:07d}"
+        if acc.is_main_process and folder.exists():  # left incomplete by a run killed while saving this step
+            shutil.rmtree(folder)
+        acc.wait_for_everyone()
         acc.save_state(str(folder))
-        if acc.is_main_process:
-            (folder / STATE_FILE).write_text(json.dumps({"step": self.step, "config": self.config.to_dict()}))
+        if acc.is_main_process:  # the state file, written last and atomically, is what makes a checkpoint complete
+            state = json.dumps({"step": self.step, "config": self.config.to_dict()}).encode()
+            write_atomically(folder / STATE_FILE, lambda stream: stream.write(state))
             old = sorted((self.output_dir / "checkpoints").glob(CHECKPOINT_PREFIX + "*"), key=_checkpoint_step)
             for stale in old[: max(len(old) - max(self.config.checkpoint.keep, 1), 0)]:
                 shutil.rmtree(stale, ignore_errors=True)
@@ -405,11 +427,11 @@ class Trainer:
         with self._whole_pipeline(restore=False) as pipe:
             if pipe is not None:
                 if self.lora is not None:
-                    save_lora(pipe.transformer, self.output_dir / "lora")
+                    replace_folder_atomically(self.output_dir / "lora", lambda out: save_lora(pipe.transformer, out))
                     merge_lora(pipe.transformer)
                 if pipe.vae.dtype != torch.float32:
                     pipe.vae.to(dtype=torch.float32)
-                pipe.save_pretrained(folder)
+                replace_folder_atomically(folder, pipe.save_pretrained)
                 acc.print(f"saved the trained pipeline to {folder}")
         acc.wait_for_everyone()
         return folder
