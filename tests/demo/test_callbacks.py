@@ -103,13 +103,45 @@ def test_user_errors_are_one_clear_message(model, case, message, monkeypatch):
     elif case == "no points":
         points = []
     elif case == "too large":
-        monkeypatch.setattr(cb, "MAX_PIXELS", 100)
+        monkeypatch.setenv("DICEPTION_MAX_PIXELS", "100")  # the limit of `diception predict`
     elif case == "unknown category":
         task, category = "semantic", "zebra crossing sign"
     elif case == "point outside":
         points = [(500, 5)]
     with pytest.raises(DiceptionInputError, match=message):
         cb.run(model, image, task, category, points, 1, 1.0, 0, None)
+
+
+class ModelThatMustNotRun:
+    def __call__(self, *args, **kwargs):
+        raise AssertionError("the model ran on an input the demo should have refused")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"image": picture(size=(20, 30))}, r"the picture is 30 x 20 = 0.0006 MP; the demo takes at most 0.0001 MP, so "
+                                        "downscale it first"),
+    ({"image": picture().astype("U3")}, r"the picture holds <U3 values; upload an image file"),
+    ({"steps": float("nan")}, r"steps is nan; give a whole number from 1 to 1000"),
+    ({"steps": 2.5}, r"steps is 2.5; give a whole number"),
+    ({"guidance": float("inf")}, r"guidance is inf; give a number from 0 to 100.0"),
+    ({"seed": 2**64}, r"seed is 18446744073709551616; give a whole number from 0 to 9223372036854775807"),
+    ({"resolution": "9" * 80}, r"processing resolution is '9+\.\.\.; give a whole number from 0 to 16384$"),
+])  # fmt: skip
+def test_what_an_api_caller_may_send_is_refused_before_the_model_runs(setting, message, monkeypatch):
+    monkeypatch.setenv("DICEPTION_MAX_PIXELS", "100")
+    values = {"image": picture(size=(8, 10)), "steps": 1, "guidance": 1.0, "seed": 0, "resolution": None, **setting}
+    with pytest.raises(DiceptionInputError, match=f"^{message}"):
+        cb.run(DemoModel(ModelThatMustNotRun(), "no model"), values.pop("image"), "depth", None, [], **values)
+
+
+def test_any_numeric_picture_becomes_8_bit_rgb():
+    grey16 = np.array([[0, 257, 65535]], np.uint16)
+    assert cb.as_rgb(grey16)[0, :, 0].tolist() == [0, 1, 255]  # scaled, not clipped to white
+    floats = np.array([[[np.nan, 0.5, 2.0], [-np.inf, np.inf, 1.0]]], np.float32)
+    assert cb.as_rgb(floats).tolist() == [[[0, 128, 255], [0, 255, 255]]]
+    assert cb.as_rgb(np.array([[True, False]]))[0, :, 0].tolist() == [255, 0]
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    assert cb.as_rgb(rgba).shape == (2, 2, 3)
 
 
 def test_the_page_says_which_model_it_runs(model):

@@ -8,6 +8,7 @@ new picture": it compares the shown picture with a fingerprint of the last one i
 from __future__ import annotations
 
 import hashlib
+import math
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,13 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import tasks
+from ..data.image_files import max_pixels
 from ..errors import DiceptionInputError
 from ..tasks.points import MAX_POINTS
 from ..tasks.prediction_files import Prediction, to_uint8, write_files
 from ..tasks.task import SIDE_BY_SIDE
 from .views import View, draw_points, view
 
-MAX_PIXELS = 4096 * 4096  # a larger upload is refused before it reaches the model
+MAX_STEPS, MAX_GUIDANCE = 1000, 100.0  # far above any useful setting; the page's sliders stop at 50 and 7
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit number
+MAX_RESOLUTION = 16384  # the model's positional table refuses far less; this only catches absurd numbers
 QUALITY, FAST = "quality (28 steps, guidance 2)", "fast (1 step)"
 PRESETS = {QUALITY: (28, 2.0), FAST: (1, 1.0)}
 
@@ -110,6 +114,12 @@ def points_text(points: list[tuple[int, int]]) -> str:
     return "; ".join(f"{x},{y}" for x, y in points)
 
 
+def _quoted(value, limit: int = 40) -> str:
+    """``value`` as one short line for a message, whatever a caller sent."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def parse_points_text(text: str | None) -> list[tuple[float, float]]:
     """``"x,y; x,y"`` pixel points (``;`` between points); empty text, no points."""
     points = []
@@ -120,23 +130,53 @@ def parse_points_text(text: str | None) -> list[tuple[float, float]]:
         try:
             x, y = (float(v) for v in pieces)
         except ValueError:
-            raise DiceptionInputError(f"points '{text}': '{part.strip()}' is not 'x,y' in pixels, e.g. '120,80; "
+            raise DiceptionInputError(f"points: {_quoted(part.strip())} is not 'x,y' in pixels, e.g. '120,80; "
                                       "140,95'") from None  # fmt: skip
         points.append((x, y))
     return points
 
 
+def check_size(width: int, height: int) -> None:
+    """Refuse a picture of more pixels than ``diception predict`` reads (:func:`~..data.image_files.max_pixels`,
+    ``DICEPTION_MAX_PIXELS``): the page checks an upload's header with this before it is decoded."""
+    limit = max_pixels()
+    if width * height > limit:
+        raise DiceptionInputError(f"the picture is {width} x {height} = {width * height / 1e6:.3g} MP; the demo "
+                                  f"takes at most {limit / 1e6:.3g} MP, so downscale it first")  # fmt: skip
+
+
 def as_rgb(image: np.ndarray) -> np.ndarray:
-    """An uploaded picture as ``(H, W, 3)`` uint8 (grey and RGBA uploads converted)."""
+    """An uploaded picture as ``(H, W, 3)`` uint8: grey and RGBA converted, floats read as [0, 1] (NaN as 0),
+    16-bit as 0-65535, booleans as black and white."""
     image = np.asarray(image)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
     if image.ndim != 3 or image.shape[-1] not in (3, 4):
         raise DiceptionInputError(f"the picture has shape {image.shape}; upload an RGB image")
-    if image.dtype != np.uint8:
-        image = (np.clip(image, 0, 1) * 255).round() if image.dtype.kind == "f" else np.clip(image, 0, 255)
-        image = image.astype(np.uint8)
+    if image.dtype.kind not in "biuf":
+        raise DiceptionInputError(f"the picture holds {image.dtype} values; upload an image file (PNG, JPEG, ...)")
+    if image.dtype == np.bool_:
+        image = image * np.uint8(255)
+    elif image.dtype == np.uint16:
+        image = image // 257  # 65535 -> 255
+    elif image.dtype.kind == "f":
+        image = (np.clip(np.nan_to_num(image, nan=0.0), 0, 1) * 255).round()
+    image = np.clip(image, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(image[..., :3])
+
+
+def _number(value, name: str, low: int | float, high: int | float, whole: bool = False) -> int | float:
+    """``value`` as a number in ``[low, high]`` (an exact ``int`` if ``whole``), or one clear error."""
+    number = value
+    if not isinstance(value, (int, np.integer)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+    if not low <= number <= high or (whole and number != int(number)):
+        raise DiceptionInputError(f"{name} is {_quoted(value)}; give {'a whole' if whole else 'a'} number from "
+                                  f"{low} to {high}")  # fmt: skip
+    return int(number) if whole else float(number)
 
 
 @dataclass
@@ -158,10 +198,14 @@ def run(model: DemoModel, image: np.ndarray | None, task: str, category: str | N
     if image is None:
         raise DiceptionInputError("upload or choose a picture first")
     image = as_rgb(image)
-    height, width = image.shape[:2]
-    if height * width > MAX_PIXELS:
-        raise DiceptionInputError(f"the picture is {width} x {height} = {height * width / 1e6:.1f} MP; the demo "
-                                  f"takes at most {MAX_PIXELS / 1e6:.1f} MP, so downscale it first")  # fmt: skip
+    check_size(image.shape[1], image.shape[0])
+    steps = _number(steps, "steps", 1, MAX_STEPS, whole=True)
+    guidance = _number(guidance, "guidance", 0, MAX_GUIDANCE)
+    seed = _number(seed, "seed", 0, MAX_SEED, whole=True)
+    if resolution is None or resolution == "":
+        resolution = None  # the model's default; 0 keeps the input's size
+    else:
+        resolution = _number(resolution, "processing resolution", 0, MAX_RESOLUTION, whole=True)
     spec = tasks.get(task)
     if spec.accepts_points and not points:
         raise DiceptionInputError("click on the object to segment (1 to 5 points) first")
@@ -174,9 +218,9 @@ def run(model: DemoModel, image: np.ndarray | None, task: str, category: str | N
 
     out = model.pipe(image, spec, category=category if spec.needs_category else None,
                      points=[list(p) for p in points] if spec.accepts_points else None,
-                     num_inference_steps=int(steps), guidance_scale=float(guidance),
-                     processing_resolution=None if resolution in (None, "") else int(resolution),
-                     generator=torch.Generator("cpu").manual_seed(int(seed)),
+                     num_inference_steps=steps, guidance_scale=guidance,
+                     processing_resolution=resolution,
+                     generator=torch.Generator("cpu").manual_seed(seed),
                      callback_on_step_end=callback)  # fmt: skip
     picture = np.asarray(out.images[0], dtype=np.float32)
     value = out.prediction[0]
