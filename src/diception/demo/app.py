@@ -156,7 +156,8 @@ def build_demo(model: DemoModel, samples: list[Path] | None = None):
         slider = result.view.slider
         return (result.view.picture, slider, result.picture, result.view.caption, [str(p) for p in result.files])
 
-    with gr.Blocks(title="DICEPTION") as demo:
+    # uploads and served files older than an hour are deleted every hour, and all of them at shutdown
+    with gr.Blocks(title="DICEPTION", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## DICEPTION: one diffusion model, six perception tasks")
         gr.Markdown(f"**Model:** {model.description}", elem_id="model-line")
         clicks = gr.State(None)
