@@ -84,12 +84,26 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None])
             tmp.unlink(missing_ok=True)
             raise
     except OSError as err:
-        if err.errno in DISK_FULL:
+        if _disk_full(err, path.parent):
             raise DiceptionInputError(
                 f"the disk is full: '{path}' could not be written (no partial file is left); free space and run the "
                 "same command again: finished files are kept and skipped"
             ) from None
         raise
+
+
+def _disk_full(err: OSError, folder: Path) -> bool:
+    """``err`` says the disk is full, or is a short write (numpy's "N requested and M written", no errno) on a
+    file system with (next to) no space left."""
+    if err.errno in DISK_FULL:
+        return True
+    if err.errno is None:
+        try:
+            stats = os.statvfs(folder)
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize < 64 * 1024
+    return False
 
 
 def replace_folder_atomically(folder: str | os.PathLike, build: Callable[[Path], None]) -> Path:
