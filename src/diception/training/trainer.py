@@ -117,7 +117,8 @@ class Trainer:
         cfg, acc = self.config, self.accelerator
         if acc.is_main_process:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            (self.output_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            resolved = yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode()
+            write_atomically(self.output_dir / "config.yaml", lambda stream: stream.write(resolved))
         set_seed(cfg.seed)  # identical initial weights on every process
 
         # 1. Data. Weighting tasks needs each index's prompt, unless the dataset mixes tasks itself; a

@@ -20,6 +20,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from .. import tasks
+from ..atomic_files import write_atomically
 from ..errors import DiceptionInputError
 from ..pipelines import DiceptionPipeline
 from .batching import ExampleOptions, make_example, sample_field
@@ -97,6 +98,5 @@ def contact_sheet(examples: Sequence[dict], predictions: np.ndarray, path: str |
                 picture.resize((cell, cell), Image.NEAREST)
             )
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sheet).save(path)
+    write_atomically(path, lambda stream: Image.fromarray(sheet).save(stream, format="PNG"))
     return path
