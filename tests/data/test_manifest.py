@@ -11,6 +11,7 @@ from diception.errors import DiceptionInputError
 from .data_files import box, compressed_rle, write_image, write_json, write_sa1b
 
 H, W = 6, 8
+MASK = box(H, W, 0, 0, 2, 2)  # an inline RLE target
 
 
 def _data_root(root):
@@ -76,7 +77,7 @@ def _bad_jsonl(tmp_path):
         json.dumps({"input": "DATA/none.jpg", "caption": "[[image2depth]]"}),  # 5: missing image
         json.dumps({"input": "DATA/img.jpg", "caption": "[[image2depth]]", "target": {"path": "x.npy"}}),  # 6
         json.dumps({"input": "DATA/img.jpg", "caption": "[[image2depth]] cat"}),  # 7: depth takes no category
-        json.dumps({"input": "DATA/img.jpg", "caption": "[[image2depth]]", "target": {"size": [H, W], "counts": "0"}}),
+        json.dumps({"input": "DATA/img.jpg", "caption": "[[image2depth]]", "target": compressed_rle(MASK)}),  # 8
         json.dumps({"caption": "[[image2depth]]"}),  # 9: no input
         json.dumps({"input": "DATA/img.jpg", "caption": "[[image2semantic]]"}),  # 10: no category
         json.dumps({"input": "DATA/img.jpg", "caption": "[[image2normal]]"}),  # 11: fine, no target

@@ -11,7 +11,6 @@ an instance completely hidden by smaller ones drops out of ``instances``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,29 +19,68 @@ import numpy as np
 
 from .. import tasks
 from ..errors import DiceptionInputError
-from ..tasks.pose import NUM_KEYPOINTS
+from ..tasks.pose import keypoints_array
+from .annotation_files import read_json
 from .rle import decode_segmentation
 from .sample import Sample
 
 
 def load_coco(annotations: str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """A COCO dict from a JSON file (or the dict itself), checked for ``images``/``annotations``/``categories``."""
+    """A COCO dict from a JSON file (or the dict itself), checked for ``images``/``annotations``/``categories``
+    and the fields the readers use (see :func:`check_coco`)."""
     if isinstance(annotations, Mapping):
-        data = dict(annotations)
-        where = "COCO dict"
+        data: Any = dict(annotations)
     else:
-        path = Path(annotations)
-        where = str(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise DiceptionInputError(f"{path} does not exist") from None
-        except json.JSONDecodeError as err:
-            raise DiceptionInputError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
+        data = read_json(annotations)
+    where = _where(annotations)
+    if not isinstance(data, dict):
+        raise DiceptionInputError(f"{where}: not a COCO annotation file (a JSON object with images, annotations "
+                                  "and categories)")  # fmt: skip
     missing = [k for k in ("images", "annotations", "categories") if k not in data]
     if missing:
         raise DiceptionInputError(f"{where}: not a COCO annotation file, missing {', '.join(missing)}")
+    check_coco(data, where)
     return data
+
+
+def check_coco(data: Mapping[str, Any], where: str) -> None:
+    """One line naming ``where`` and the record for a COCO dict the readers cannot use: ``images``,
+    ``annotations`` and ``categories`` lists of objects; each image with an ``id`` (whole number or text),
+    ``file_name`` and whole-number ``height`` and ``width`` >= 1; each category with a whole-number ``id``
+    and a ``name``; each annotation with an ``image_id`` and a whole-number ``category_id``."""
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data[key], list) or not all(isinstance(r, dict) for r in data[key]):
+            raise DiceptionInputError(f"{where}: '{key}' must be a list of JSON objects")
+    for k, img in enumerate(data["images"]):
+        bad = [f for f, ok in (("id", _is_id(img.get("id"))), ("file_name", isinstance(img.get("file_name"), str)),
+                               ("height", _is_size(img.get("height"))), ("width", _is_size(img.get("width"))))
+               if not ok]  # fmt: skip
+        if bad:
+            raise DiceptionInputError(f"{where}: image {k} has no valid {', '.join(bad)} (id: a whole number or "
+                                      "text; height, width: whole numbers >= 1)")  # fmt: skip
+    for k, cat in enumerate(data["categories"]):
+        if not _is_whole(cat.get("id")) or not isinstance(cat.get("name"), str):
+            raise DiceptionInputError(f"{where}: category {k} needs a whole-number 'id' and a text 'name'")
+    for k, ann in enumerate(data["annotations"]):
+        if not _is_id(ann.get("image_id")) or not _is_whole(ann.get("category_id")):
+            raise DiceptionInputError(f"{where}: annotation {k} (id {ann.get('id')!r:.20}) needs an 'image_id' and "
+                                      "a whole-number 'category_id'")  # fmt: skip
+
+
+def _where(annotations: str | Path | Mapping[str, Any]) -> str:
+    return "COCO dict" if isinstance(annotations, Mapping) else str(annotations)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> bool:
+    return _is_whole(value) or isinstance(value, str)
+
+
+def _is_size(value: Any) -> bool:
+    return _is_whole(value) and value >= 1
 
 
 def paint_instances(masks: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
@@ -58,6 +96,7 @@ class _CocoIndex:
 
     def __init__(self, annotations: str | Path | Mapping[str, Any], image_dir: str | Path) -> None:
         self.data = load_coco(annotations)
+        self.where = _where(annotations)
         self.image_dir = Path(image_dir)
         self.names = {c["id"]: c["name"] for c in self.data["categories"]}
         self.by_image: dict[Any, list[dict[str, Any]]] = {}
@@ -74,9 +113,13 @@ class _CocoIndex:
         return self.image_dir / img["file_name"]
 
     def mask(self, img: Mapping[str, Any], ann: Mapping[str, Any]) -> np.ndarray:
+        what = f"{self.where}: annotation {ann.get('id')!r:.20} of image {img['id']!r:.20}"
         if "segmentation" not in ann:
-            raise DiceptionInputError(f"annotation {ann.get('id')} of image {img['id']} has no 'segmentation'")
-        return decode_segmentation(ann["segmentation"], img["height"], img["width"])
+            raise DiceptionInputError(f"{what} has no 'segmentation'")
+        try:
+            return decode_segmentation(ann["segmentation"], img["height"], img["width"])
+        except DiceptionInputError as err:
+            raise DiceptionInputError(f"{what}: {err}") from None
 
     def union(self, img: Mapping[str, Any], anns: Sequence[Mapping[str, Any]]) -> np.ndarray:
         out = np.zeros((img["height"], img["width"]), dtype=bool)
@@ -162,13 +205,8 @@ def iter_coco_pose(
         for ann in anns:
             if "keypoints" not in ann:
                 continue
-            kp = np.asarray(ann["keypoints"], dtype=np.float32)
-            if kp.size != NUM_KEYPOINTS * 3:
-                raise DiceptionInputError(
-                    f"annotation {ann.get('id')} of image {img['id']} has {kp.size} keypoint numbers; "
-                    f"COCO has {NUM_KEYPOINTS * 3} (x, y, v for 17 keypoints)"
-                )
-            kp = kp.reshape(NUM_KEYPOINTS, 3)
+            kp = keypoints_array(ann["keypoints"], f"{index.where}: annotation {ann.get('id')!r:.20} of image "
+                                 f"{img['id']!r:.20}")  # fmt: skip
             if int((kp[:, 2] > 0).sum()) >= min_keypoints:
                 people.append(kp)
         if people or not skip_empty:

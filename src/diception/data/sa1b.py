@@ -9,25 +9,15 @@ annotation carries a compressed-RLE ``segmentation`` (``{"size": [h, w], "counts
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..tasks.points import points_from_pixels
-from .rle import decode_rle
+from .annotation_files import read_json
+from .rle import decode_rle, mask_shape
 from .sample import Sample
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DiceptionInputError(f"{path} does not exist") from None
-    except json.JSONDecodeError as err:
-        raise DiceptionInputError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
 
 
 def iter_sa1b(json_path: str | Path, image_path: str | Path | None = None) -> Iterator[Sample]:
@@ -41,31 +31,40 @@ def iter_sa1b(json_path: str | Path, image_path: str | Path | None = None) -> It
     image size) and the id ``"<file stem>#<annotation id>"``.
     """
     json_path = Path(json_path)
-    data = _load_json(json_path)
-    if not isinstance(data, dict) or "annotations" not in data:
+    data = read_json(json_path)
+    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
         raise DiceptionInputError(f"{json_path}: not an SA-1B file (expected keys 'image' and 'annotations')")
     info = data.get("image", {})
+    if not isinstance(info, dict):
+        raise DiceptionInputError(f"{json_path}: 'image' must be an object with width, height and file_name")
     if image_path is None:
-        if "file_name" not in info:
+        if not isinstance(info.get("file_name"), str):
             raise DiceptionInputError(f"{json_path}: no image.file_name; pass image_path")
         image_path = json_path.parent / info["file_name"]
-    size = [info["height"], info["width"]] if "height" in info and "width" in info else None
+    size = None
+    if "height" in info and "width" in info:
+        size = list(mask_shape([info["height"], info["width"]], f"{json_path}: image height, width"))
     for k, ann in enumerate(data["annotations"]):
-        segm = ann.get("segmentation")
+        segm = ann.get("segmentation") if isinstance(ann, dict) else None
         if not isinstance(segm, dict) or "counts" not in segm:
             raise DiceptionInputError(f"{json_path}: annotation {k} has no compressed-RLE 'segmentation'")
-        if size is not None and list(segm.get("size", [])) != size:
+        if size is not None and segm.get("size") != size:
             raise DiceptionInputError(
-                f"{json_path}: annotation {k} mask size {segm.get('size')} differs from the image's {size}"
+                f"{json_path}: annotation {k} mask size {segm.get('size')!r:.40} differs from the image's {size}"
             )
-        mask = decode_rle(segm)
+        try:
+            mask = decode_rle(segm)
+        except DiceptionInputError as err:
+            raise DiceptionInputError(f"{json_path}: annotation {k}: {err}") from None
         where = f"{json_path}: annotation {k} point_coords"
+        coords = ann.get("point_coords") or ()
+        coords = coords[: tasks.MAX_POINTS] if isinstance(coords, list) else coords  # not a list: an error below
         yield Sample(
             image_path=Path(image_path),
             task=tasks.SEGMENTATION.name,
             prompt=tasks.SEGMENTATION.full_prompt(),
             sample_id=f"{json_path.stem}#{ann.get('id', k)}",
             mask=mask,
-            points=points_from_pixels((ann.get("point_coords") or ())[: tasks.MAX_POINTS], mask.shape, where),
+            points=points_from_pixels(coords, mask.shape, where),
             target_path=json_path,
         )

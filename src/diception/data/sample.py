@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..errors import DiceptionInputError
 from ..tasks.points import Point
@@ -63,8 +62,9 @@ class Sample:
             return int(self.image.shape[0]), int(self.image.shape[1])
         if self.image_path is None:
             raise DiceptionInputError(f"sample '{self.sample_id}' has no image")
-        with Image.open(self.image_path) as img:
-            return img.height, img.width
+        from .image_files import image_file_size
+
+        return image_file_size(self.image_path)
 
     def load_image(self) -> np.ndarray:
         """The image as ``(H, W, 3)`` uint8."""

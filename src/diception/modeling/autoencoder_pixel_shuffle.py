@@ -29,6 +29,8 @@ class PixelShuffleAutoencoder(ModelMixin, ConfigMixin):
     def __init__(self, in_channels: int = 3, downscale_factor: int = 4, scaling_factor: float = 1.0,
                  shift_factor: float = 0.0):  # fmt: skip
         super().__init__()
+        if in_channels < 1 or downscale_factor < 1:
+            raise ValueError(f"in_channels and downscale_factor must be >= 1, got {in_channels}, {downscale_factor}")
         # No weights. This buffer carries the module's device and dtype, and is saved so that the folder has the
         # weights file every diffusers model folder has.
         self.register_buffer("anchor", torch.zeros(1))

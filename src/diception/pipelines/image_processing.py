@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..data.image_files import load_image
+from ..data.image_files import load_image, to_rgb
 from ..errors import DiceptionInputError
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray | torch.Tensor
@@ -24,7 +24,7 @@ def to_tensor(image: ImageInput) -> torch.Tensor:
     if isinstance(image, (str, os.PathLike)):
         image = load_image(image)
     if isinstance(image, Image.Image):
-        image = np.array(image.convert("RGB"))
+        image = np.array(to_rgb(image))
     if isinstance(image, np.ndarray):
         if image.ndim == 2:
             image = image[..., None]

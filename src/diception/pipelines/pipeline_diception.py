@@ -22,6 +22,7 @@ from ..tasks.points import POINT_ORDERS, point_slots, points_from_pixels
 from ..tasks.registry import TaskRequest
 from ..tasks.user_tasks import is_taught
 from .image_processing import ImageInput, resize, to_tensor
+from .model_folder import check_model_folder
 from .pipeline_output import DiceptionOutput
 from .prompt_cache import PromptEmbeddingCache, encode_with_text_encoders
 from .published_loader import TEXT_COMPONENTS, load_published
@@ -123,7 +124,8 @@ class DiceptionPipeline(DiffusionPipeline):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs) -> DiceptionPipeline:
         """Load a folder written by :meth:`save_pretrained` (or ``diception convert``). Local folders only, and
-        safetensors only (a ``.bin`` is never unpickled)."""
+        safetensors only (a ``.bin`` is never unpickled). The folder is checked first, on the meta device
+        (:func:`.model_folder.check_model_folder`): a damaged one is one error naming the file."""
         folder = Path(pretrained_model_name_or_path)
         index = folder / "model_index.json"
         if not index.is_file():
@@ -132,7 +134,8 @@ class DiceptionPipeline(DiffusionPipeline):
                 "`diception convert --sd3 SD3_DIR --checkpoint DICEPTION_v1.pth --out DIR`"
             )
         try:
-            class_name = json.loads(index.read_text()).get("_class_name")
+            config = json.loads(index.read_text(encoding="utf-8"))
+            class_name = config.get("_class_name")
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             raise DiceptionInputError(
                 f"'{index}' is not valid JSON; the model folder is damaged: convert it again with `diception convert`"
@@ -142,6 +145,7 @@ class DiceptionPipeline(DiffusionPipeline):
                 f"'{folder}' holds a different pipeline; for the SD3 folder plus DICEPTION_v1.pth use "
                 "--pretrained_model_path SD3_DIR --diception_path PTH (Python: DiceptionPipeline.from_official)"
             )
+        check_model_folder(folder, cls, config, skip=kwargs)  # components passed in are not loaded from the folder
         kwargs.setdefault("local_files_only", True)
         kwargs.setdefault("use_safetensors", True)  # never fall back to unpickling .bin files
         try:

@@ -342,7 +342,13 @@ class EntityTask(Task):
         from ..data.rle import decode_segmentation
 
         h, w = sample.image_size()
-        ids = paint_instances([decode_segmentation(a["segmentation"], h, w) for a in anns], (h, w))
+        masks = []
+        for k, ann in enumerate(anns):
+            try:
+                masks.append(decode_segmentation(ann.get("segmentation"), h, w))
+            except DiceptionInputError as err:
+                raise DiceptionInputError(f"target {sample.target_path}: annotation {k}: {err}") from None
+        ids = paint_instances(masks, (h, w))
         present = set(np.unique(ids).tolist()) - {0}
         names = {i + 1: n for i, a in enumerate(anns) if (n := _annotation_name(a)) is not None and i + 1 in present}
         return replace(sample, prompt=self.full_prompt(category), instances=ids, instance_categories=names,

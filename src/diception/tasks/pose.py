@@ -120,6 +120,21 @@ class PersonPose:
         return int(np.count_nonzero(self.keypoints[:, 2] > 0))
 
 
+def keypoints_array(value: object, where: str) -> np.ndarray:
+    """``(17, 3)`` float32 ``(x, y, v)`` of one person's COCO ``keypoints`` (51 finite numbers); an error naming
+    ``where`` otherwise."""
+    try:
+        kp = np.asarray(value, dtype=np.float32) if isinstance(value, (list, tuple, np.ndarray)) else None
+    except (TypeError, ValueError, OverflowError):  # not numbers, a ragged nesting, or beyond float range
+        kp = None
+    if kp is None or not np.isfinite(kp).all():
+        raise DiceptionInputError(f"{where}: 'keypoints' must be a list of finite numbers, got {value!r:.40}")
+    if kp.size != NUM_KEYPOINTS * 3:
+        raise DiceptionInputError(f"{where} has {kp.size} keypoint numbers; COCO has {NUM_KEYPOINTS * 3} (x, y, v "
+                                  f"for {NUM_KEYPOINTS} keypoints)")  # fmt: skip
+    return kp.reshape(NUM_KEYPOINTS, 3)
+
+
 def _check_size(image_size: Sequence[int]) -> tuple[int, int]:
     if len(image_size) != 2 or min(image_size) < 1:
         raise DiceptionInputError(f"image_size must be (height, width) in pixels, got {tuple(image_size)}")
@@ -233,11 +248,8 @@ class PoseTask(Task):
         from ..data.annotation_files import read_annotation_list
 
         people = []
-        for ann in read_annotation_list(path):
-            kp = np.asarray(ann["keypoints"], dtype=np.float32)
-            if kp.size != NUM_KEYPOINTS * 3:
-                raise DiceptionInputError(f"target {path}: a person has {kp.size} keypoint numbers, not 51")
-            people.append(kp.reshape(NUM_KEYPOINTS, 3))
+        for k, ann in enumerate(read_annotation_list(path)):
+            people.append(keypoints_array(ann.get("keypoints"), f"target {path}: person {k}"))
         return [replace(sample, keypoints=people, target_path=path)]
 
     def write_ground_truth(self, sample: Sample, folder: Path, stem: str, rng: np.random.Generator

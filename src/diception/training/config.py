@@ -3,11 +3,16 @@
 A YAML file holds the same nested keys as :class:`TrainConfig`. ``base: other.yaml`` (relative to the file) is
 loaded first and the file's keys are deep-merged over it; command-line ``--set optim.lr=1e-4`` overrides come
 last (values are parsed as YAML, so ``1e-4``, ``true``, ``[a, b]`` and ``{depth: 1}`` work).
+
+Every value is checked before anything trains, each problem one :class:`~diception.errors.DiceptionInputError`
+naming the key: YAML syntax, the type of each key and of each list or dict element, finite numbers, whole numbers
+>= 0 (all are counts, sizes, steps or seeds), and the ranges :meth:`TrainConfig.check` gives.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -175,6 +180,50 @@ class TrainConfig:
                                       "would be sharded too); turn EMA off or train with ddp")  # fmt: skip
         if not (self.model.train_transformer or self.model.train_point_encoder):
             raise DiceptionInputError("nothing to train: set model.train_transformer or model.train_point_encoder")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """Numbers within the range they make sense in; ``optim.lr_scheduler`` a schedule diffusers has."""
+        for name, value, low in (
+            ("log_every", self.log_every, 1),
+            ("checkpoint.keep", self.checkpoint.keep, 1),
+            ("data.resolution", self.data.resolution, 1),
+            ("model.prompt_length", self.model.prompt_length, 1),
+            ("validation.num_inference_steps", self.validation.num_inference_steps, 1),
+        ):
+            if value < low:
+                raise DiceptionInputError(f"{name}={value} must be at least {low}")
+        for name, value in (
+            ("optim.lr", self.optim.lr),
+            ("optim.weight_decay", self.optim.weight_decay),
+            ("optim.eps", self.optim.eps),
+            ("optim.max_grad_norm", self.optim.max_grad_norm),
+            ("objective.logit_std", self.objective.logit_std),
+            ("model.vae_pretrain_lr", self.model.vae_pretrain_lr),
+            ("model.scheduler_shift", self.model.scheduler_shift),
+            ("validation.guidance_scale", self.validation.guidance_scale),
+        ):
+            if value < 0:
+                raise DiceptionInputError(f"{name}={value} must not be negative")
+        for name, value in (
+            ("objective.max_noise_fraction", self.objective.max_noise_fraction),
+            ("ema.decay", self.ema.decay),
+            ("model.lora.dropout", self.model.lora.dropout),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise DiceptionInputError(f"{name}={value} must be in [0, 1]")
+        if len(self.optim.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.optim.betas):
+            raise DiceptionInputError(f"optim.betas={self.optim.betas} must be two numbers in [0, 1): [0.9, 0.999]")
+        if any(w < 0 for w in self.data.task_weights.values()):
+            raise DiceptionInputError(f"data.task_weights {self.data.task_weights} must not be negative")
+        if self.model.lora.alpha is not None and self.model.lora.alpha <= 0:
+            raise DiceptionInputError(f"model.lora.alpha={self.model.lora.alpha} must be positive (or null: the rank)")
+        from diffusers.optimization import SchedulerType
+
+        schedules = [kind.value for kind in SchedulerType]
+        if self.optim.lr_scheduler not in schedules:
+            raise DiceptionInputError(f"optim.lr_scheduler={self.optim.lr_scheduler!r}; choose one of "
+                                      f"{', '.join(schedules)}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -199,24 +248,47 @@ def read_yaml(path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> dict[str
         raise DiceptionInputError(f"config {path} inherits from itself (base: chain {' -> '.join(map(str, _seen))})")
     if not path.is_file():
         raise DiceptionInputError(f"config file {path} does not exist")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise DiceptionInputError(f"config {path} is not UTF-8 text; save it as UTF-8") from None
+    except (yaml.YAMLError, RecursionError) as err:
+        raise DiceptionInputError(f"config {path}{_yaml_line(err)}: invalid YAML ({_yaml_problem(err)})") from None
     if not isinstance(data, Mapping):
         raise DiceptionInputError(f"config {path} must be a mapping of keys, got {type(data).__name__}")
     base = data.pop("base", None)
     if base is None:
         return dict(data)
+    if not isinstance(base, str) or not base.strip():
+        raise DiceptionInputError(f"config {path}: base: {base!r:.60} must name a YAML file, e.g. base: base.yaml")
     return deep_merge(read_yaml(path.parent / base, (*_seen, path)), data)
 
 
 def parse_override(text: str) -> dict[str, Any]:
     """``"optim.lr=1e-4"`` -> ``{"optim": {"lr": 1e-4}}`` (the value parsed as YAML)."""
     key, sep, value = text.partition("=")
-    if not sep or not key.strip():
+    parts = key.strip().split(".")
+    if not sep or not all(p.strip() for p in parts):
         raise DiceptionInputError(f"override {text!r} must look like section.key=value, e.g. optim.lr=1e-4")
-    nested: Any = yaml.safe_load(value) if value.strip() else None
-    for part in reversed(key.strip().split(".")):
-        nested = {part: nested}
+    try:
+        nested: Any = yaml.safe_load(value) if value.strip() else None
+    except (yaml.YAMLError, RecursionError) as err:
+        raise DiceptionInputError(f"override {text!r}: the value is not valid YAML ({_yaml_problem(err)}); quote "
+                                  "a text value: key='...'") from None  # fmt: skip
+    for part in reversed(parts):
+        nested = {part.strip(): nested}
     return nested
+
+
+def _yaml_line(err: BaseException) -> str:
+    mark = getattr(err, "problem_mark", None)
+    return f":{mark.line + 1}" if mark is not None else ""
+
+
+def _yaml_problem(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    return str(getattr(err, "problem", None) or (str(err).splitlines() or [type(err).__name__])[0])
 
 
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
@@ -237,12 +309,15 @@ def load_config(path: str | os.PathLike | None = None, overrides: Sequence[str] 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
     if not isinstance(data, Mapping):
-        raise DiceptionInputError(f"config section '{prefix or 'top level'}' must be a mapping, got {data!r}")
+        raise DiceptionInputError(f"config section '{prefix or 'top level'}' must be a mapping, got {data!r:.60}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    where = f"section '{prefix}'" if prefix else "the top level"
+    if any(not isinstance(key, str) for key in data):
+        key = next(k for k in data if not isinstance(k, str))
+        raise DiceptionInputError(f"config key {key!r:.40} in {where} is not text; valid: {', '.join(fields)}")
+    unknown = [key if key.isprintable() else repr(key) for key in sorted(set(data) - set(fields))]
     if unknown:
-        where = f"section '{prefix}'" if prefix else "the top level"
         raise DiceptionInputError(f"unknown config key(s) {', '.join(unknown)} in {where}; valid: {', '.join(fields)}")
     values = {}
     for name, value in data.items():
@@ -255,19 +330,35 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
 
 
 def _coerce(value: Any, hint: Any, name: str) -> Any:
+    """``value`` as type ``hint`` (elements of lists and dicts too): whole numbers are never negative (every one
+    is a count, a size, a step or a seed) nor beyond 64 bits, numbers are finite."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         hint = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(hint)
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is float and not isinstance(value, bool):
         try:  # YAML reads 1e-4 (no dot) as a string
-            return float(value)
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             pass
-    expected = origin or hint
-    if expected is Any or isinstance(value, expected):
+        else:
+            if not math.isfinite(number):
+                raise DiceptionInputError(f"config key '{name}' must be a finite number, got {value!r:.60}")
+            return number
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 2**63:
+            raise DiceptionInputError(f"config key '{name}' must be a whole number from 0 to 2**63 - 1, got {value}")
         return value
-    raise DiceptionInputError(f"config key '{name}' must be {getattr(expected, '__name__', expected)}, got {value!r}")
+    expected = origin or hint
+    if expected is Any or (isinstance(value, expected) and expected is not int):
+        if expected is list and args:
+            return [_coerce(item, args[0], f"{name}[{i}]") for i, item in enumerate(value)]
+        if expected is dict and args:
+            return {_coerce(k, args[0], f"{name} key"): _coerce(v, args[1], f"{name}.{k}") for k, v in value.items()}
+        return value
+    raise DiceptionInputError(
+        f"config key '{name}' must be {getattr(expected, '__name__', expected)}, got {value!r:.60}"
+    )
