@@ -81,7 +81,8 @@ captions = st.one_of(st.sampled_from(["[[image2depth]]", "[[image2segmentation]]
                                       "[[image2nothing]]"]), json_values)  # fmt: skip
 # paths into and out of the data root ("OUTSIDE" becomes an absolute path to a file beside the root)
 paths = st.sampled_from(["in.png", "./in.png", "sub/../in.png", "../outside.png", "OUTSIDE", "link.png",
-                         "loop.png", "in.png\x00.txt", "/", "..", "", "sub/" * 40 + "in.png"])  # fmt: skip
+                         "loop.png", "in.png\x00.txt", "/", "..", "", "sub/" * 40 + "in.png", "x" * 5000,
+                         "é/" * 200 + "in.png"])  # fmt: skip
 records = st.one_of(
     json_values,
     st.fixed_dictionaries(
