@@ -212,7 +212,8 @@ CLI_CASES = {  # name -> (file, kind, parameter)
 
 
 @pytest.mark.parametrize("case", sorted(CLI_CASES))
-def test_predict_with_a_damaged_model_folder_is_one_line(case, tmp_path, capsys):
+def test_predict_with_a_damaged_model_folder_is_one_line(case, tmp_path, capfd):
+    """(``capfd``: a library's log handler writes to the process's stderr, which ``capsys`` would miss.)"""
     _count("model folders via `diception predict`")
     folder = model_copy(tmp_path)
     damage(folder, *CLI_CASES[case])
@@ -222,7 +223,7 @@ def test_predict_with_a_damaged_model_folder_is_one_line(case, tmp_path, capsys)
         "ff3f0005fe02fea7d6a4490000000049454e44ae426082"))  # a 1x1 RGB PNG  # fmt: skip
     code = main(["predict", str(image), "--task", "depth", "--model", str(folder), "--output-dir",
                  str(tmp_path / "out"), "--steps", "1", "--quiet"])  # fmt: skip
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     lines = err.strip().splitlines()
     assert code == 2, err
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err

@@ -189,9 +189,12 @@ def _check_weights(folder: Path, name: str, module: torch.nn.Module) -> None:
         except (SafetensorError, OSError) as err:
             raise DiceptionInputError(f"model folder '{folder}' is incomplete or corrupt: {name}/{file.name} cannot "
                                       f"be read ({_first_line(err)}); {REBUILD}") from None  # fmt: skip
-    if not files:
-        return  # diffusers names the missing file
     expected = module.state_dict()
+    if not files:
+        if expected:
+            raise DiceptionInputError(f"model folder '{folder}' is incomplete: {name}/ holds no weights file "
+                                      f"(diffusion_pytorch_model.safetensors); {REBUILD}")  # fmt: skip
+        return
     missing = sorted(set(expected) - set(stored))
     unexpected = sorted(set(stored) - set(expected))
     if missing or unexpected:
