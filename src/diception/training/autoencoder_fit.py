@@ -4,6 +4,9 @@ A random VAE is a random projection whose decoder cannot reproduce pictures, so 
 fits it on the training pictures (inputs and targets): L1 + MSE reconstruction of the posterior mean plus a
 tiny KL term, then sets ``shift_factor`` and ``scaling_factor`` so the latents have zero mean and unit variance,
 as SD3's VAE is calibrated. The VAE is frozen afterwards.
+
+:func:`fit_autoencoder` is the trainer's short in-run fit; :mod:`.autoencoder_run` is the resumable stand-alone
+fit on the synthetic world's scene and target pictures, with the same loss and calibration.
 """
 
 from __future__ import annotations
@@ -30,10 +33,7 @@ def fit_autoencoder(
     optimizer = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
     losses = []
     for step in range(steps):
-        x = next_pictures() * 2.0 - 1.0
-        posterior = vae.encode(x).latent_dist
-        recon = vae.decode(posterior.mode()).sample
-        loss = (recon - x).abs().mean() + (recon - x).pow(2).mean() + kl_weight * posterior.kl().mean()
+        loss = reconstruction_loss(vae, next_pictures(), kl_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -43,6 +43,15 @@ def fit_autoencoder(
     vae.eval().requires_grad_(False)
     calibrate_latents(vae, next_pictures())
     return losses
+
+
+def reconstruction_loss(vae: AutoencoderKL, pictures: torch.Tensor, kl_weight: float = 1e-6) -> torch.Tensor:
+    """L1 + MSE between ``(B, 3, H, W)`` pictures in [0, 1] and their reconstruction from the posterior mean, in
+    the VAE's [-1, 1] units, plus ``kl_weight`` times the posterior's KL to N(0, 1); a scalar."""
+    x = pictures * 2.0 - 1.0
+    posterior = vae.encode(x).latent_dist
+    recon = vae.decode(posterior.mode()).sample
+    return (recon - x).abs().mean() + (recon - x).pow(2).mean() + kl_weight * posterior.kl().mean()
 
 
 @torch.no_grad()
