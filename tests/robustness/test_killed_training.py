@@ -59,11 +59,12 @@ def straight(tmp_path_factory) -> Path:
 
 
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(straight, tmp_path):
-    rng, kills, landed = random.Random(5), scaled(2, 8), []
-    for _ in range(kills):
+    rng = random.Random(5)
+    targets = sorted(rng.sample(range(1, STEPS), scaled(2, 8)))  # kill once the log reaches these steps, in order
+    landed = []
+    for target in targets:
         process = subprocess.Popen(_train(tmp_path / "killed", "--resume", "latest"), cwd=REPO, env=environment(),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        target = rng.randint(1, STEPS - 1)  # kill once the log reaches a random step (mid-step or mid-checkpoint)
         log = tmp_path / "killed" / "metrics.jsonl"
         while process.poll() is None and (not log.is_file() or _last_step(log) < target):
             time.sleep(0.005)
