@@ -16,12 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STRESS = os.environ.get("DICEPTION_STRESS") == "1"
-
-
-def scaled(ci: int, stress: int) -> int:
-    """``ci`` in the test suite, ``stress`` under ``make stress``."""
-    return stress if STRESS else ci
 
 
 def environment() -> dict[str, str]:

@@ -17,14 +17,20 @@ from diception import atomic_files
 from diception.cli.main import main
 
 
-def test_a_full_disk_stops_the_batch_cleanly_and_a_rerun_completes(tmp_path, monkeypatch, capsys):
-    rng = np.random.default_rng(0)
+def _depth_manifest(folder, count: int, size: tuple[int, int], seed: int):
+    """``count`` random pictures in ``folder`` and a JSON Lines manifest asking depth of each."""
+    rng = np.random.default_rng(seed)
     lines = []
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(tmp_path / f"img{i}.png")
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
         lines.append(json.dumps({"input": f"img{i}.png", "caption": "[[image2depth]]"}))
-    manifest = tmp_path / "tasks.jsonl"
+    manifest = folder / "tasks.jsonl"
     manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+def test_a_full_disk_stops_the_batch_cleanly_and_a_rerun_completes(tmp_path, monkeypatch, capsys):
+    manifest = _depth_manifest(tmp_path, count=6, size=(40, 48), seed=0)
     out = tmp_path / "out"
     command = ["batch", str(manifest), "--save-path", str(out), "--fast", "--batch-size", "2", "--quiet"]
 
@@ -64,13 +70,7 @@ def test_a_really_full_file_system_stops_the_batch_cleanly_and_a_rerun_completes
         pytest.skip("mounting a tmpfs needs root; the injected-ENOSPC test above covers the logic")
     disk = tmp_path / "disk"
     try:
-        rng = np.random.default_rng(1)
-        lines = []
-        for i in range(24):
-            Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(tmp_path / f"img{i}.png")
-            lines.append(json.dumps({"input": f"img{i}.png", "caption": "[[image2depth]]"}))
-        manifest = tmp_path / "tasks.jsonl"
-        manifest.write_text("\n".join(lines) + "\n")
+        manifest = _depth_manifest(tmp_path, count=24, size=(64, 80), seed=1)
         common = ["batch", str(manifest), "--fast", "--batch-size", "4", "--quiet"]
         assert main([*common, "--save-path", str(tmp_path / "reference")]) == 0
         capsys.readouterr()

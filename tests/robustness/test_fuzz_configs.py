@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import types
 import typing
 from typing import Any
@@ -23,7 +22,9 @@ from diception.cli.main import main  # noqa: E402
 from diception.errors import DiceptionInputError  # noqa: E402
 from diception.training.config import TrainConfig, load_config  # noqa: E402
 
-EXAMPLES = 2000 if os.environ.get("DICEPTION_STRESS") == "1" else 200  # make stress: ten times more
+from .stress import scaled  # noqa: E402
+
+EXAMPLES = scaled(200, 2000)  # make stress: ten times more
 TRIED: dict[str, int] = {}
 FUNCTION_TMP = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import signal
 import struct
 import subprocess
@@ -41,8 +40,9 @@ from diception.errors import DiceptionInputError  # noqa: E402
 from diception.tasks.task import GroundTruthOptions  # noqa: E402
 
 from ..data.data_files import uncompressed_rle  # noqa: E402
+from .stress import scaled  # noqa: E402
 
-EXAMPLES = 1500 if os.environ.get("DICEPTION_STRESS") == "1" else 150  # make stress: ten times more
+EXAMPLES = scaled(150, 1500)  # make stress: ten times more
 TRIED: dict[str, int] = {}
 FUNCTION_TMP = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
 

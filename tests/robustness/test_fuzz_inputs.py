@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import pytest
 
@@ -19,7 +18,9 @@ from diception.demo.callbacks import parse_points_text  # noqa: E402
 from diception.errors import DiceptionInputError  # noqa: E402
 from diception.tasks.points import parse_published_points, points_from_pixels, points_from_published  # noqa: E402
 
-EXAMPLES = 3000 if os.environ.get("DICEPTION_STRESS") == "1" else 300  # make stress: ten times more
+from .stress import scaled  # noqa: E402
+
+EXAMPLES = scaled(300, 3000)  # make stress: ten times more
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ff"
     "ff3f0005fe02fea7d6a4490000000049454e44ae426082"

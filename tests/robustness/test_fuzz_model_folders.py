@@ -29,7 +29,9 @@ from diception.cli.main import main  # noqa: E402
 from diception.errors import DiceptionInputError  # noqa: E402
 from diception.pipelines import DiceptionPipeline  # noqa: E402
 
-EXAMPLES = 600 if os.environ.get("DICEPTION_STRESS") == "1" else 60  # make stress: ten times more
+from .stress import scaled  # noqa: E402
+
+EXAMPLES = scaled(60, 600)  # make stress: ten times more
 TRIED: dict[str, int] = {}
 BUNDLED = bundled_model_path()
 FILES = sorted(str(p.relative_to(BUNDLED)) for p in BUNDLED.rglob("*") if p.is_file())

@@ -18,10 +18,10 @@ from .killed_runs import (
     diception,
     run_killed,
     run_to_end,
-    scaled,
     temporaries,
     time_to_first_file,
 )
+from .stress import scaled
 
 KILLS = scaled(3, 5)
 REPORT: list[str] = []

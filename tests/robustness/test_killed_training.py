@@ -17,7 +17,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from .killed_runs import REPO, diception, environment, run_to_end, scaled
+from .killed_runs import REPO, diception, environment, run_to_end
+from .stress import scaled
 
 CONFIG = REPO / "configs" / "tests_tiny.yaml"
 STEPS = 12
