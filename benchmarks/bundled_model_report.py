@@ -1,11 +1,15 @@
 """Score a model on the held-out synthetic test split, task by task, next to trivial baselines.
 
-    python benchmarks/bundled_model_report.py [--model DIR] [--count 200] [--size 64]
+    python benchmarks/bundled_model_report.py [--model DIR] [--count 200] [--size 64] [--world {train,other}]
 
 Renders ``--count`` test-split scenes (seeds never used in training) once into ``--data``, runs the model with
 its default sampler settings (or ``--steps``/``--guidance``), scores every task with the standard protocol of
 :mod:`diception.evaluation`, scores the trivial baselines of :mod:`diception.evaluation.baselines` on the same
 samples, and writes ``--out`` (JSON) and a Markdown table (printed, and into ``--table``).
+
+``--world other`` is the out-of-distribution check: the test scenes come from a different renderer
+(:mod:`diception.data.synthetic.other_world`: other objects, lighting and materials, no people), only depth,
+normal and segmentation are scored by default, and a task's target is to beat its trivial baseline.
 """
 
 from __future__ import annotations
@@ -27,15 +31,19 @@ from diception.data.synthetic import write_synthetic_dataset
 from diception.evaluation.baselines import baseline_for
 from diception.evaluation.runner import evaluate
 
-# The headline metric of each task, its direction, and the issue's target.
+# The headline metric of each task, its direction, and the issue's target (on the training world's test split).
 HEADLINES = {
-    "depth": [("abs_rel", "lower", 0.10), ("delta1", "higher", 0.90)],
-    "normal": [("mean", "lower", 20.0)],
-    "segmentation": [("mIoU", "higher", 0.70)],
-    "entity": [("AP50", "higher", 0.50)],
-    "semantic": [("AP50", "higher", 0.50)],
-    "pose": [("PCK@0.1", "higher", 0.50)],
+    "depth": [("abs_rel", "lower", 0.12), ("delta1", "higher", 0.85)],
+    "normal": [("mean", "lower", 25.0)],
+    "segmentation": [("mIoU", "higher", 0.60)],
+    "entity": [("AP50", "higher", 0.30)],
+    "semantic": [("AP50", "higher", 0.30)],
+    "pose": [("PCK@0.1", "higher", 0.30)],
 }
+WORLDS = ("train", "other")
+# Tasks scored by default on the other world (its scenes have no people; the issue asks for these three there),
+# where the target is to beat the trivial baseline.
+OTHER_WORLD_TASKS = ("depth", "normal", "segmentation")
 
 # Tasks whose target picture is a fixed function of the scene, so the spread of true pictures is meaningful.
 DEPENDENCE_TASKS = ("depth", "normal")
@@ -76,21 +84,26 @@ def main() -> int:
     parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
     parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
     parser.add_argument("--batch-size", type=int, default=25)
-    parser.add_argument("--tasks", nargs="+", default=list(HEADLINES), choices=list(HEADLINES))
+    parser.add_argument("--world", default="train", choices=WORLDS, help="train: the training renderer; other: OOD")
+    parser.add_argument("--tasks", nargs="+", choices=list(HEADLINES),
+                        help="default: all six for --world train, depth normal segmentation for other")  # fmt: skip
     parser.add_argument("--out", default="bench_results/bundled_model.json")
     parser.add_argument("--table", help="also write the Markdown table here")
     args = parser.parse_args()
+    other = args.world == "other"
+    if args.tasks is None:
+        args.tasks = list(OTHER_WORLD_TASKS if other else HEADLINES)
 
-    data = Path(args.data) / f"test_{args.count}_{args.size}px"
+    data = Path(args.data) / f"{'other' if other else 'test'}_{args.count}_{args.size}px"
     manifest = data / "manifest.json"
     if not manifest.is_file():
-        print(f"rendering {args.count} test scenes into {data} ...", flush=True)
-        write_synthetic_dataset(data, args.count, split="test", size=args.size)
+        print(f"rendering {args.count} {args.world}-world test scenes into {data} ...", flush=True)
+        write_synthetic_dataset(data, args.count, split="test", size=args.size, world=args.world)
     model = Path(args.model) if args.model else bundled_model_path()
     pipe = DiceptionPipeline.from_pretrained(model)
     pipe.set_progress_bar_config(disable=True)
 
-    report = {"model": str(model), "count": args.count, "size": args.size, "split": "test",
+    report = {"model": str(model), "count": args.count, "size": args.size, "split": "test", "world": args.world,
               "steps": args.steps or pipe.config.default_num_inference_steps,
               "guidance": args.guidance if args.guidance is not None else pipe.config.default_guidance_scale,
               "tasks": {}}  # fmt: skip
@@ -113,9 +126,12 @@ def main() -> int:
     for task, result in report["tasks"].items():
         for metric, direction, target in HEADLINES[task]:
             value, base = result["model"].get(metric, float("nan")), result["baseline"].get(metric, float("nan"))
-            reached = value <= target if direction == "lower" else value >= target
-            lines.append(f"| {task} | {metric} ({direction} is better) | {value:.3f} | {base:.3f} | {target:g} | "
-                         f"{'yes' if reached else 'no'} |")  # fmt: skip
+            if other:  # the out-of-distribution world: beat the trivial baseline
+                reached = value < base if direction == "lower" else value > base
+            else:
+                reached = value <= target if direction == "lower" else value >= target
+            lines.append(f"| {task} | {metric} ({direction} is better) | {value:.3f} | {base:.3f} | "
+                         f"{'beat baseline' if other else f'{target:g}'} | {'yes' if reached else 'no'} |")  # fmt: skip
     table = "\n".join(lines)
     report["table"] = table
     spread = ["| task | scenes | model: mean difference between outputs | true pictures |", "|---|---|---|---|"]

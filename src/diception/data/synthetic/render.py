@@ -3,7 +3,8 @@
 One primary ray per pixel (through the pixel centre) finds the first surface: the room (floor, ceiling,
 walls; every ray hits it, so every pixel is valid) or an object part. Objects are culled per ray by their
 bounding spheres. Shading is Lambertian under one point light plus ambient, with hard shadows from one
-shadow ray per lit pixel toward the light (only objects can block it: the light hangs inside the convex room).
+shadow ray per lit pixel toward the light (only objects can block it: the light hangs inside the convex room);
+:func:`render_description` takes another shading model as a hook (:mod:`.other_world` uses one).
 
 Ground truth follows the repository's conventions: depth is the distance along the optical axis in metres
 (what the depth codec expects), normals are unit vectors in OpenGL camera space (x right, y up, z toward
@@ -13,6 +14,7 @@ integers (x = column, y = row), as :mod:`diception.tasks.pose` draws them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,9 @@ SHADOW_OFFSET = 1e-3  # metres a shadow ray starts off its surface, along the no
 KEYPOINT_SEARCH = 1  # a keypoint is visible if a pixel within this many pixels shows it (3 x 3 window)
 MIN_SIZE = 8
 MAX_ATTEMPTS = 5  # scenes drawn per seed until one shows at least one instance
+
+Shading = Callable[[SceneDescription, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``(description, points, normals, albedo, ray_directions) -> linear RGB``, all ``(N, 3)`` in world space."""
 
 
 @dataclass
@@ -141,12 +146,43 @@ def _keypoints(
     return out
 
 
-def render_description(description: SceneDescription, size: int = 128, seed: int | None = None) -> SyntheticScene:
-    """Ray-cast ``description`` into a ``size`` x ``size`` picture with its ground truth."""
+def point_light_shading(
+    description: SceneDescription, p: np.ndarray, normal: np.ndarray, albedo: np.ndarray, d: np.ndarray
+) -> np.ndarray:
+    """The training world's shading: ambient + Lambert under ``description.light``, with hard shadows from one
+    shadow ray per lit pixel, and a quadratic distance falloff. Returns linear RGB ``(N, 3)`` in [0, 1].
+
+    ``p``, ``normal``, ``albedo`` are the primary hits' world points, world unit normals and surface colours,
+    ``d`` the primary rays' unit directions, all ``(N, 3)`` (a :data:`Shading`).
+    """
+    light, objects = description.light, description.objects
+    to_light = light.position - p
+    distance = np.linalg.norm(to_light, axis=1)
+    to_light /= distance[:, None]
+    cosine = np.einsum("ij,ij->i", normal, to_light)
+    lit = cosine > 0
+    idx = np.nonzero(lit)[0]
+    start = p[idx] + SHADOW_OFFSET * normal[idx]
+    shadowed = _occluded(objects, start, to_light[idx], distance[idx] - SHADOW_OFFSET)
+    lit[idx[shadowed]] = False
+    falloff = 1.0 / (1.0 + (distance / light.falloff) ** 2)
+    direct = light.intensity * np.where(lit, cosine, 0.0) * falloff
+    shade = light.ambient + (1.0 - light.ambient) * direct[:, None] * light.colour
+    return np.clip(albedo * shade, 0.0, 1.0)
+
+
+def render_description(
+    description: SceneDescription, size: int = 128, seed: int | None = None, shading: Shading | None = None
+) -> SyntheticScene:
+    """Ray-cast ``description`` into a ``size`` x ``size`` picture with its ground truth.
+
+    ``shading`` turns the primary hits into linear RGB (default :func:`point_light_shading`); the ground truth
+    does not depend on it.
+    """
     if int(size) < MIN_SIZE:
         raise DiceptionInputError(f"size must be at least {MIN_SIZE} pixels, got {size}")
     h = w = int(size)
-    cam, light, room, objects = description.camera, description.light, description.room, description.objects
+    cam, room, objects = description.camera, description.room, description.objects
 
     # 1. primary rays: the room everywhere, then nearer objects
     d = cam.ray_directions(h, w)
@@ -171,20 +207,8 @@ def render_description(description: SceneDescription, size: int = 128, seed: int
     ids = (winner[:, 0] + 1).astype(np.int32)
     surfaces = np.where(ids > 0, 0, _FACE_SURFACE[face]).astype(np.uint8)
 
-    # 3. shading: ambient + Lambert, hard shadows from one shadow ray per lit pixel
-    to_light = light.position - p
-    distance = np.linalg.norm(to_light, axis=1)
-    to_light /= distance[:, None]
-    cosine = np.einsum("ij,ij->i", normal, to_light)
-    lit = cosine > 0
-    idx = np.nonzero(lit)[0]
-    start = p[idx] + SHADOW_OFFSET * normal[idx]
-    shadowed = _occluded(objects, start, to_light[idx], distance[idx] - SHADOW_OFFSET)
-    lit[idx[shadowed]] = False
-    falloff = 1.0 / (1.0 + (distance / light.falloff) ** 2)
-    direct = light.intensity * np.where(lit, cosine, 0.0) * falloff
-    shade = light.ambient + (1.0 - light.ambient) * direct[:, None] * light.colour
-    image = np.clip(albedo * shade, 0.0, 1.0)
+    # 3. shading (by default: ambient + Lambert under one point light, hard shadows)
+    image = (shading or point_light_shading)(description, p, normal, albedo, d)
 
     # 4. ground truth in camera space
     basis = cam.basis()  # rows right, up, forward
