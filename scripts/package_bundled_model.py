@@ -18,11 +18,52 @@ from pathlib import Path
 
 import yaml
 
-from diception import DiceptionPipeline
+from diception import DiceptionPipeline, tasks
 from diception.bundled import BUNDLED_MODEL_NAME
+from diception.errors import DiceptionInputError
+from diception.pipelines import PromptEmbeddingCache
 
 TARGET = Path(__file__).resolve().parents[1] / "src" / "diception" / "bundled" / BUNDLED_MODEL_NAME
 LIMIT_MB = 50
+
+
+def task_prompts_only(cache: PromptEmbeddingCache) -> PromptEmbeddingCache:
+    """The cache without the captions of text-to-image pretraining: only prompts that name a task (and "")."""
+
+    def names_a_task(prompt: str) -> bool:
+        try:
+            tasks.task_from_prompt(prompt)
+        except DiceptionInputError:
+            return False
+        return True
+
+    kept = [p for p in cache.prompts if p == "" or names_a_task(p)]
+    embeds, pooled = cache.lookup(kept)
+    return PromptEmbeddingCache.from_embeddings(kept, embeds, pooled)
+
+
+def autoencoder_line(pipe: DiceptionPipeline) -> str:
+    if type(pipe.vae).__name__ == "PixelShuffleAutoencoder":
+        return ("Autoencoder: `PixelShuffleAutoencoder` (4x4 pixel blocks folded into 48 channels), parameter-free "
+                "and exact:\n  every task's target picture round-trips with zero error, so all error is the "
+                "transformer's.")  # fmt: skip
+    c = pipe.vae.config
+    return (
+        f"Autoencoder: a small diffusers `AutoencoderKL` ({pipe.vae_scale_factor}x down, {c.latent_channels} "
+        f"latent channels, blocks {list(c.block_out_channels)}), fitted here on synthetic scene and target "
+        "pictures\n  (`scripts/fit_autoencoder.py`); its reconstruction error per task is in the README."
+    )
+
+
+def recipe_lines(run: Path, config: dict) -> str:
+    prior = config["model"].get("pretrained_path") if config["model"].get("init") == "pretrained" else None
+    lines = f"- Command: `diception train --config <the run's config>` (`{run}/config.yaml`; resumable with " \
+            "`--resume latest`), then\n  `python scripts/package_bundled_model.py --run " + f"{run} ...`."  # fmt: skip
+    if prior:
+        lines = (f"- Started from a generative prior: `{prior}`, the same MMDiT trained first as a text-to-image "
+                 "generator of\n  synthetic scenes from their captions (`configs/bundled_v2_prior.yaml`), then "
+                 "fine-tuned for the six tasks.\n" + lines)  # fmt: skip
+    return lines
 
 
 def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float) -> str:
@@ -34,6 +75,8 @@ def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float)
     params = sum(p.numel() for p in pipe.transformer.parameters()) + sum(
         p.numel() for p in pipe.point_encoder.parameters()
     )
+    words = config["model"].get("prompt_embedding") == "words"
+    prompt_embedding = "one per word, shared by the prompts that hold it" if words else "one per prompt"
     t, o, options = config["model"]["transformer"], config["optim"], config["data"].get("options", {})
     data_line = f"synthetic train split (seeds from 0) at {config['data']['resolution']} px"
     if options.get("scene_cache"):
@@ -62,17 +105,16 @@ suite show the whole system working on any machine, without downloads.
   {t["num_attention_heads"]} heads x {t["attention_head_dim"]}, patch {t.get("patch_size", 2)}) with condition-image
   tokens and 5 point tokens (`PointPromptEncoder`), flow-match Euler sampling; {params / 1e6:.1f} M parameters,
   {size_mb:.1f} MB.
-- Autoencoder: `PixelShuffleAutoencoder` (4x4 pixel blocks folded into 48 channels), parameter-free and exact:
-  every task's target picture round-trips with infinite PSNR (zero error), so all error is the transformer's.
+- {autoencoder_line(pipe)}
 - Text: no text encoder; each prompt of the closed set (the six tasks, the 80 COCO categories and the synthetic
-  world's categories box, ball, cylinder, cone) has a fixed random embedding.
+  world's categories box, ball, cylinder, cone) has a fixed random embedding
+  ({prompt_embedding}).
 - Processing resolution {pipe.config.default_processing_resolution} px; default sampler: steps
   {pipe.config.default_num_inference_steps}, guidance {pipe.config.default_guidance_scale}.
 
 ## Training
 - Data: {data_line}; all six tasks weighted equally; prompt dropout {config["objective"]["prompt_dropout"]}.
-- Command: `diception train --config configs/bundled_tiny.yaml` (resumable with `--resume latest`), then
-  `python scripts/package_bundled_model.py --run runs/bundled ...`.
+{recipe_lines(run, config)}
 - {steps} steps of batch {o["batch_size"]}, AdamW lr {o["lr"]} ({o["lr_scheduler"]} schedule, {o["warmup_steps"]}
   warm-up steps), logit-normal noise levels with mean {config["objective"]["logit_mean"]} and
   {config["objective"].get("max_noise_fraction", 0.0):.0%} of samples at sigma = 1, EMA
@@ -93,8 +135,7 @@ This is a demonstration model, trained for {hours:.1f} h on two CPU cores: {reac
 It was still learning at the end (training loss {losses[len(losses) // 2]["loss"]:.3f} at step
 {losses[len(losses) // 2]["step"]}, {losses[-1]["loss"]:.3f} at step {steps}). What would close the gap: many more
 steps (the same config runs unchanged on a GPU), a wider transformer, and pictures of 128 px or more for pose and
-instances (at 64 px a keypoint disc is 4 px across and thin limbs vanish). Its pictures are blurry, and the grid
-of its 4x4-pixel tokens shows in them.
+instances (at 64 px a keypoint disc is 4 px across and thin limbs vanish).
 """
 
 
@@ -112,6 +153,7 @@ def main() -> int:
         pipe.register_to_config(default_num_inference_steps=args.steps)
     if args.guidance is not None:
         pipe.register_to_config(default_guidance_scale=args.guidance)
+    pipe.register_modules(prompt_cache=task_prompts_only(pipe.prompt_cache))
     partial = TARGET.with_name(TARGET.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     pipe.save_pretrained(partial)

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset, Sampler
 from .. import tasks
 from ..errors import DiceptionInputError
 from ..tasks.points import check_points, point_slots
+from .generative_prior import GENERATION_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class ExampleOptions:
     prompt_dropout: float = 0.0  # probability of the unconditional example ("" prompt, zero point tokens)
     min_points: int = 1  # point tasks: fewest points kept
     max_points: int = 5  # point tasks: most points kept
+    generative: bool = False  # text-to-image pretraining: the prompt is a caption, not a task prompt
 
 
 class TrainingExamples(Dataset):
@@ -147,6 +149,11 @@ def make_example(sample: object, options: ExampleOptions, rng: np.random.Generat
     prompt = sample_field(sample, "prompt")
     if not isinstance(prompt, str):
         raise DiceptionInputError(f"sample {index} has no 'prompt' string (got {prompt!r})")
+    if options.generative:  # a caption and the picture to draw; no task, no points
+        keep = not (rng.random() < options.prompt_dropout)
+        target = _picture(sample_field(sample, "target"), "target", options.resolution, "bilinear")
+        return {"image": target, "target": target, "prompt": prompt if keep else "", "task": GENERATION_TASK,
+                "points": [], "keep_points": False, "index": index}  # fmt: skip
     spec = tasks.resolve_request(prompt=prompt).task
     target_array = np.asarray(sample_field(sample, "target"))
     given = check_points(sample_field(sample, "points") or (), f"sample {index} points")

@@ -26,7 +26,7 @@ import yaml
 from ..errors import DiceptionInputError
 
 INIT_MODES = ("sd3", "official", "pretrained", "scratch")
-DATA_KINDS = ("synthetic", "manifest", "pairs", "python")
+DATA_KINDS = ("synthetic", "scene_captions", "manifest", "pairs", "python")
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
 
 
@@ -55,6 +55,8 @@ class ModelConfig:
     scheduler_shift: float = 3.0  # scratch: FlowMatchEulerDiscreteScheduler shift (SD3-medium uses 3.0)
     prompt_length: int = 8  # scratch: text rows per prompt in the random prompt cache
     prompt_seed: int = 0  # scratch: seeds each prompt's random embedding (with the prompt's text)
+    prompt_embedding: str = "whole"  # scratch: whole (one random draw per prompt) | words (one per word, shared
+    # between prompts: captions of text-to-image pretraining are made of words)
     extra_prompts: list[str] = field(default_factory=list)  # prompts to cache beyond the registry's and the data's
     point_order: str = "xy"  # new pipelines: which point coordinate the model reads first (pipeline config)
     train_transformer: bool = True  # update the transformer (fully, or its LoRA adapters when lora.rank > 0)
@@ -78,6 +80,8 @@ class DataConfig:
     min_points: int = 1  # point tasks: fewest points given to the model
     max_points: int = 5  # point tasks: most points given (<= the model's 5 slots)
     num_workers: int = 0  # DataLoader worker processes
+    latent_cache: bool = False  # synthetic kinds with options.scene_cache: VAE-encode the bank's pictures once into
+    # the cache folder (diception.training.latent_cache) instead of every step
 
 
 @dataclass
@@ -87,6 +91,8 @@ class ObjectiveConfig:
     max_noise_fraction: float = 0.0  # share of samples trained at the highest noise level, where one-step
     # sampling starts (SD3 and the paper: 0)
     prompt_dropout: float = 0.1  # probability of training a sample unconditionally ("" prompt, zero points)
+    generative: bool = False  # text-to-image pretraining (data.kind scene_captions): the transformer draws the
+    # picture from its caption, with no condition image and no point tokens (plain SD3)
 
 
 @dataclass
@@ -163,6 +169,13 @@ class TrainConfig:
             raise DiceptionInputError(f"model.vae_kind={self.model.vae_kind!r}; choose kl or pixel_shuffle")
         if self.data.kind not in DATA_KINDS:
             raise DiceptionInputError(f"data.kind={self.data.kind!r}; choose one of {', '.join(DATA_KINDS)}")
+        if self.objective.generative != (self.data.kind == "scene_captions"):
+            raise DiceptionInputError("objective.generative=true goes with data.kind=scene_captions (captions to "
+                                      "draw from), and only with it")  # fmt: skip
+        if self.data.latent_cache and (self.data.kind not in ("synthetic", "scene_captions")
+                                       or not self.data.options.get("scene_cache")):  # fmt: skip
+            raise DiceptionInputError("data.latent_cache=true needs data.kind synthetic or scene_captions with "
+                                      "data.options.scene_cache (the bank whose pictures it encodes)")  # fmt: skip
         if self.data.kind == "python" and not self.data.factory:
             raise DiceptionInputError("data.kind=python needs data.factory='package.module:function'")
         if not 1 <= self.data.min_points <= self.data.max_points <= 5:

@@ -12,6 +12,8 @@ Kinds:
 * ``synthetic``: :class:`SyntheticTrainingDataset`, the procedural world of :mod:`diception.data.synthetic`
   (``data.options`` are ``SyntheticTaskDataset`` arguments; ``size`` defaults to ``data.resolution``, ``split``
   to ``train``, or ``validation`` for the validation set);
+* ``scene_captions``: the synthetic world's scenes with their captions, for text-to-image pretraining
+  (:class:`~diception.data.synthetic.captions.SceneCaptionDataset`; with ``objective.generative``);
 * ``manifest``: :class:`ManifestTrainingDataset`, a published-style JSON/JSONL manifest whose ground truth is
   turned into target pictures by each sample's task (``data.options``: ``path``, ``data_root``, ...);
 * ``pairs``: :class:`PairsTrainingDataset`, example pairs of a task taught from examples (``data.options``:
@@ -50,6 +52,12 @@ def build_dataset(config: DataConfig, validation: bool = False) -> TrainingDatas
     if config.kind == "synthetic":
         options.setdefault("split", "validation" if validation else "train")
         return SyntheticTrainingDataset(config.resolution, config.task_weights, **options)
+    if config.kind == "scene_captions":
+        from ..data.synthetic.captions import SceneCaptionDataset
+
+        options.setdefault("split", "validation" if validation else "train")
+        options.setdefault("size", config.resolution)
+        return SceneCaptionDataset(**options)
     if config.kind == "manifest":
         return ManifestTrainingDataset(**options)
     if config.kind == "pairs":

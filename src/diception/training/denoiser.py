@@ -37,7 +37,7 @@ class DiceptionDenoiser(nn.Module):
         timesteps: torch.Tensor,
         prompt_embeds: torch.Tensor,
         pooled_embeds: torch.Tensor,
-        cond_latents: torch.Tensor,
+        cond_latents: torch.Tensor | None,
         coords: torch.Tensor,
         is_point: torch.Tensor,
         keep_points: torch.Tensor,
@@ -49,7 +49,8 @@ class DiceptionDenoiser(nn.Module):
             noisy: ``(B, C, h, w)`` noisy target latents.
             timesteps: ``(B,)`` in [0, 1000].
             prompt_embeds, pooled_embeds: ``(B, S, D)`` and ``(B, P)`` from the prompt cache.
-            cond_latents: ``(B, C, h, w)`` latents of the input image.
+            cond_latents: ``(B, C, h, w)`` latents of the input image; ``None`` for text-to-image pretraining
+                (then no point tokens either: the transformer is plain SD3).
             coords, is_point: ``(B, 5, 2)`` and ``(B, 5)`` from :func:`diception.tasks.points.point_slots`.
             keep_points: ``(B,)`` bool; False zeroes a sample's point tokens (the sampler's unconditional branch).
             use_learned_prompt: ``(B,)`` bool; True takes :attr:`learned_prompt` for that sample's prompt rows.
@@ -61,14 +62,17 @@ class DiceptionDenoiser(nn.Module):
                                         prompt_embeds)  # fmt: skip
             pooled_embeds = torch.where(take[:, None], self.learned_prompt.pooled_prompt_embeds[None].to(pooled_embeds),
                                         pooled_embeds)  # fmt: skip
-        tokens = self.point_encoder(coords, is_point)  # (B, 5, D)
-        tokens = tokens * keep_points.to(tokens.dtype).view(-1, 1, 1)
+        tokens = None
+        if cond_latents is not None:
+            tokens = self.point_encoder(coords, is_point)  # (B, 5, D)
+            tokens = tokens * keep_points.to(tokens.dtype).view(-1, 1, 1)
+            cond_latents = cond_latents.to(dtype)
         return self.transformer(
             hidden_states=noisy.to(dtype),
             encoder_hidden_states=prompt_embeds.to(dtype),
             pooled_projections=pooled_embeds.to(dtype),
             timestep=timesteps,
-            cond_latents=cond_latents.to(dtype),
+            cond_latents=cond_latents,
             point_tokens=tokens,
             return_dict=False,
         )[0]

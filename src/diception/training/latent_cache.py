@@ -11,6 +11,9 @@ the trainer feeds the model) and keeps them in one ``.npz`` of plain arrays besi
     target   (num_items, C, h, w) float32    item i's target picture
     prompts  (num_items,) str                item i's prompt, to check the draws have not changed
 
+A :class:`~diception.data.synthetic.captions.SceneCaptionDataset` (text-to-image pretraining) stores ``image``
+and ``prompts`` only: each of its items is a scene whose picture is its own target.
+
 The file name is a digest of the bank, the draws (seed, epoch, draws per scene, tasks and weights) and the
 autoencoder (config and weights), so another VAE, a recalibrated one or other draws never reuse it. The points and
 the prompt dropout are drawn per training step and are not part of it.
@@ -47,11 +50,18 @@ def autoencoder_fingerprint(vae: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
+def _is_captions(dataset) -> bool:
+    return getattr(dataset, "task", None) == "text2image"  # a SceneCaptionDataset: its pictures are its targets
+
+
 def latent_cache_file(cache_dir: str | os.PathLike, dataset: SyntheticTaskDataset, fingerprint: str) -> Path:
     """Where the latents of ``dataset``'s items under the autoencoder ``fingerprint`` live in ``cache_dir``."""
     bank = bank_file(cache_dir, dataset.seeds, dataset.size)
-    draws = [CACHE_VERSION, bank.name, dataset.seed, dataset.epoch, dataset.draws_per_scene, list(dataset.tasks),
-             [round(float(p), 12) for p in dataset.task_probabilities], fingerprint]  # fmt: skip
+    if _is_captions(dataset):
+        draws = [CACHE_VERSION, bank.name, "captions", fingerprint]
+    else:
+        draws = [CACHE_VERSION, bank.name, dataset.seed, dataset.epoch, dataset.draws_per_scene, list(dataset.tasks),
+                 [round(float(p), 12) for p in dataset.task_probabilities], fingerprint]  # fmt: skip
     key = hashlib.sha256(json.dumps(draws).encode()).hexdigest()[:16]
     return Path(cache_dir) / f"{bank.stem}-latents-{key}.npz"
 
@@ -76,6 +86,8 @@ def encode_dataset(dataset: SyntheticTaskDataset, encode: Callable[[torch.Tensor
         return np.asarray(item.target, dtype=np.float32)
 
     images = encoded(len(dataset.seeds), lambda index: dataset[index].image)  # draw 0 of each scene: its picture
+    if _is_captions(dataset):  # each item is one scene, drawn as itself: no targets of their own
+        return {"image": images, "prompts": np.array(dataset.captions)}
     return {"image": images, "target": encoded(len(dataset), target), "prompts": np.array(prompts)}
 
 
@@ -87,14 +99,18 @@ def dataset_latents(dataset: SyntheticTaskDataset, pipe, cache_dir: str | os.Pat
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:
-                latents = {name: data[name] for name in ("image", "target", "prompts")}
+                latents = {name: data[name] for name in data.files}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise DiceptionInputError(f"latent cache {path} cannot be read ({err}); delete it to encode "
                                       "again") from None  # fmt: skip
-        if len(latents["target"]) != len(dataset) or len(latents["image"]) != len(dataset.seeds):
-            raise DiceptionInputError(f"latent cache {path} holds {len(latents['target'])} items, the dataset "
-                                      f"{len(dataset)}; delete it to encode again")  # fmt: skip
+        latents.setdefault("target", latents.get("image"))
+        items = len(dataset.seeds) if _is_captions(dataset) else len(dataset)
+        if any(name not in latents for name in ("image", "prompts")) or len(latents["target"]) != items \
+                or len(latents["image"]) != len(dataset.seeds):  # fmt: skip
+            raise DiceptionInputError(f"latent cache {path} does not hold the {len(dataset)} items of this dataset; "
+                                      "delete it to encode again")  # fmt: skip
         return latents
     latents = encode_dataset(dataset, pipe.encode_condition, batch_size)
     write_atomically(path, lambda stream: np.savez(stream, **latents))
+    latents.setdefault("target", latents["image"])
     return latents

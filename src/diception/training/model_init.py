@@ -32,18 +32,45 @@ SCRATCH_TRANSFORMER = dict(sample_size=8, patch_size=2, in_channels=4, out_chann
 SCRATCH_VAE = dict(block_out_channels=[16, 32], down_block_types=["DownEncoderBlock2D"] * 2,
                    up_block_types=["UpDecoderBlock2D"] * 2, latent_channels=4, norm_num_groups=8,
                    layers_per_block=1, sample_size=64, scaling_factor=1.0, shift_factor=0.0)  # fmt: skip
+PROMPT_EMBEDDINGS = ("whole", "words")  # model.prompt_embedding: how random_prompt_cache embeds a prompt
+
+
+def _seeded_generator(*words: object) -> torch.Generator:
+    digest = hashlib.sha256("\x00".join(map(str, words)).encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
 
 
 def random_prompt_cache(prompts: Sequence[str], sequence_length: int, embed_dim: int, pooled_dim: int,
-                        seed: int = 0) -> PromptEmbeddingCache:  # fmt: skip
-    """A cache of N(0, 1) embeddings, each drawn from a generator seeded by ``sha256(seed, prompt)``."""
+                        seed: int = 0, embedding: str = "whole") -> PromptEmbeddingCache:  # fmt: skip
+    """A cache of random N(0, 1) embeddings standing in for a text encoder.
+
+    ``embedding="whole"``: each prompt's rows are drawn from a generator seeded by ``sha256(seed, prompt)``, so
+    prompts share nothing. ``"words"``: row ``j`` is the embedding of the prompt's ``j``-th whitespace word (drawn
+    from ``sha256(seed, "word", word)``), later rows are zero and the pooled vector is the words' pooled vectors
+    summed and divided by sqrt(count): prompts that share words share rows, as a caption's words do in a text
+    encoder (the empty prompt keeps its own whole-prompt draw).
+    """
+    if embedding not in PROMPT_EMBEDDINGS:
+        raise DiceptionInputError(f"model.prompt_embedding={embedding!r}; choose {' or '.join(PROMPT_EMBEDDINGS)}")
     prompts = list(dict.fromkeys([""] + list(prompts)))
     embeds, pooled = [], []
     for prompt in prompts:
-        digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
-        generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-        embeds.append(torch.randn(sequence_length, embed_dim, generator=generator))
-        pooled.append(torch.randn(pooled_dim, generator=generator))
+        words = prompt.split()
+        if embedding == "whole" or not words:
+            generator = _seeded_generator(seed, prompt)
+            embeds.append(torch.randn(sequence_length, embed_dim, generator=generator))
+            pooled.append(torch.randn(pooled_dim, generator=generator))
+            continue
+        if len(words) > sequence_length:
+            raise DiceptionInputError(f"prompt {prompt!r} has {len(words)} words, more than model.prompt_length="
+                                      f"{sequence_length}; raise model.prompt_length")  # fmt: skip
+        rows, vectors = torch.zeros(sequence_length, embed_dim), []
+        for j, word in enumerate(words):
+            generator = _seeded_generator(seed, "word", word)
+            rows[j] = torch.randn(embed_dim, generator=generator)
+            vectors.append(torch.randn(pooled_dim, generator=generator))
+        embeds.append(rows)
+        pooled.append(torch.stack(vectors).sum(0) / len(vectors) ** 0.5)
     return PromptEmbeddingCache.from_embeddings(prompts, torch.stack(embeds), torch.stack(pooled))
 
 
@@ -86,7 +113,8 @@ def pipeline_from_scratch(config: ModelConfig, prompts: Sequence[str], resolutio
         )
     transformer = DiceptionTransformer(**t_args)
     cache = random_prompt_cache(prompts, config.prompt_length, t_args["joint_attention_dim"],
-                                t_args["pooled_projection_dim"], config.prompt_seed)  # fmt: skip
+                                t_args["pooled_projection_dim"], config.prompt_seed,
+                                config.prompt_embedding)  # fmt: skip
     return DiceptionPipeline(transformer=transformer, point_encoder=new_point_encoder(transformer, config), vae=vae,
                              scheduler=FlowMatchEulerDiscreteScheduler(shift=config.scheduler_shift),
                              prompt_cache=cache, point_order=config.point_order,

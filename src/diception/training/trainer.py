@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 from accelerate import Accelerator
@@ -46,6 +47,8 @@ from .config import LoraConfig, TrainConfig
 from .datasets import build_dataset
 from .denoiser import DiceptionDenoiser, LearnedPrompt
 from .flow_matching import noisy_latents, per_sample_loss, sample_sigmas, training_scheduler, velocity_target
+from .generative_prior import GENERATION_TASK, generate_pictures, generation_sheet
+from .latent_cache import dataset_latents
 from .lora import add_lora, merge_lora, save_lora
 from .model_init import initial_pipeline
 from .sharding import fsdp_plugin, gathered_denoiser, is_sharded
@@ -110,6 +113,9 @@ class Trainer:
         self.step = 0
         self.ema: EMAModel | None = None
         self.task_names = tuple(tasks.TASKS)  # the registry now: tasks registered at run time are logged too
+        if config.objective.generative:
+            self.task_names = (GENERATION_TASK,)
+        self.latents: dict[str, torch.Tensor] | None = None
 
     # -------------------------------------------------------------------------------------------------- setup
     def setup(self) -> Trainer:
@@ -130,8 +136,13 @@ class Trainer:
         if known is None:
             known = self.prompts if self.prompts is not None else sample_prompts(self.dataset)
         cache_prompts = [*tasks.cached_prompt_set(), *known]
+        if cfg.objective.generative and cfg.validation.every > 0:  # the captions validation draws from
+            validation_set = build_dataset(cfg.data, validation=True)
+            cache_prompts += [validation_set.prompt_of(i) for i in range(min(cfg.validation.num_samples,
+                                                                             len(validation_set)))]  # fmt: skip
         self.example_options = ExampleOptions(cfg.data.resolution, cfg.objective.prompt_dropout,
-                                              cfg.data.min_points, cfg.data.max_points)  # fmt: skip
+                                              cfg.data.min_points, cfg.data.max_points,
+                                              cfg.objective.generative)  # fmt: skip
 
         # 2. Model: pipeline components; the VAE and prompt cache are frozen, the rest trains as configured.
         pipe = initial_pipeline(cfg.model, list(dict.fromkeys(cache_prompts)), cfg.data.resolution)
@@ -148,6 +159,8 @@ class Trainer:
                 module.to(acc.device)
         if weight_dtype != torch.float32:  # the frozen VAE runs in the mixed-precision dtype
             pipe.vae.to(dtype=weight_dtype)
+        if cfg.data.latent_cache:
+            self.latents = self._cached_latents()
         self.trainable = self._trainable_parameters()
         if cfg.model.gradient_checkpointing:
             pipe.transformer.enable_gradient_checkpointing()
@@ -187,7 +200,11 @@ class Trainer:
                     for log in ("metrics.jsonl", "validation.jsonl"):
                         _drop_rows_after(self.output_dir / log, self.step)
         self.validation = []
-        if acc.is_main_process and cfg.validation.every > 0 and cfg.validation.num_samples > 0:
+        if acc.is_main_process and cfg.validation.every > 0 and cfg.validation.num_samples > 0 \
+                and cfg.objective.generative:  # fmt: skip
+            captions = build_dataset(cfg.data, validation=True)
+            self.validation = [captions[i] for i in range(min(cfg.validation.num_samples, len(captions)))]
+        elif acc.is_main_process and cfg.validation.every > 0 and cfg.validation.num_samples > 0:
             self.validation = validation_examples(build_dataset(cfg.data, validation=True), cfg.validation.num_samples,
                                                   cfg.data.resolution, cfg.seed, self.example_options)  # fmt: skip
         return self
@@ -243,6 +260,16 @@ class Trainer:
         acc.wait_for_everyone()
         return AutoencoderKL.from_pretrained(folder)
 
+    def _cached_latents(self) -> dict[str, torch.Tensor]:
+        """The bank's latents (``data.latent_cache``): encoded once into the scene cache, then read from it."""
+        dataset = getattr(self.dataset, "inner", self.dataset)
+        started = time.perf_counter()
+        latents = dataset_latents(dataset, self.pipe, self.config.data.options["scene_cache"])
+        self.accelerator.print(f"latent cache: {len(latents['target'])} items of {len(latents['image'])} scenes "
+                               f"ready in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        return {"image": torch.from_numpy(latents["image"]), "target": torch.from_numpy(latents["target"]),
+                "num_scenes": len(latents["image"])}  # fmt: skip
+
     # ---------------------------------------------------------------------------------------------- training
     def data_stream(self) -> DataLoader:
         cfg, acc = self.config, self.accelerator
@@ -259,8 +286,15 @@ class Trainer:
         cfg, acc, pipe = self.config, self.accelerator, self.pipe
         generator = torch.Generator().manual_seed(step_seed(cfg.seed, acc.process_index, micro_step, salt=2))
         with torch.no_grad():
-            cond = pipe.encode_condition(batch["image"].to(acc.device)).float()  # (B, C, h, w)
-            x0 = pipe.encode_condition(batch["target"].to(acc.device)).float()  # (B, C, h, w)
+            if self.latents is not None:  # encoded once (data.latent_cache): item i's target, its scene's picture
+                index = torch.as_tensor(batch["index"])
+                x0 = self.latents["target"][index % len(self.latents["target"])].to(acc.device)  # captions: per scene
+                cond = self.latents["image"][index % self.latents["num_scenes"]].to(acc.device)
+            else:
+                x0 = pipe.encode_condition(batch["target"].to(acc.device)).float()  # (B, C, h, w)
+                cond = pipe.encode_condition(batch["image"].to(acc.device)).float()  # (B, C, h, w)
+            if cfg.objective.generative:  # text-to-image: no condition image, no point tokens
+                cond = None
             text, pooled = pipe.encode_prompt(batch["prompt"])
         noise = torch.randn(x0.shape, generator=generator).to(acc.device)
         sigmas, timesteps = sample_sigmas(self.train_scheduler, x0.shape[0], cfg.objective.logit_mean,
@@ -404,6 +438,8 @@ class Trainer:
         predictions = None
         if cfg.validation.num_samples <= 0:  # the same on every process: none of them gathers
             return metrics
+        if cfg.objective.generative:
+            return self._validate_generation()
         with self._whole_pipeline() as pipe:
             if pipe is not None and self.validation:
                 with acc.autocast():
@@ -418,6 +454,21 @@ class Trainer:
             acc.print(f"validation at step {self.step}: {shown}")
         acc.wait_for_everyone()
         return metrics
+
+    def _validate_generation(self) -> dict[str, float]:
+        """A generative run's validation: draw the validation scenes from their captions, save true | drawn."""
+        acc, cfg = self.accelerator, self.config
+        with self._whole_pipeline() as pipe:
+            if pipe is not None and self.validation:
+                captions = [example.prompt for example in self.validation]
+                with acc.autocast():
+                    drawn = generate_pictures(pipe, captions, cfg.data.resolution, cfg.validation.num_inference_steps,
+                                              cfg.validation.guidance_scale, cfg.seed)  # fmt: skip
+                truths = np.stack([example.target for example in self.validation])
+                generation_sheet(truths, drawn, captions, self.output_dir / "validation" / f"step_{self.step:07d}.png")
+                acc.print(f"validation at step {self.step}: drew {len(captions)} scenes from their captions")
+        acc.wait_for_everyone()
+        return {}
 
     def export(self) -> Path:
         """Save the final pipeline (EMA weights if EMA is on; LoRA merged, the adapter also saved alone); under
