@@ -89,6 +89,7 @@ def main() -> int:
                         help="default: all six for --world train, depth normal segmentation for other")  # fmt: skip
     parser.add_argument("--out", default="bench_results/bundled_model.json")
     parser.add_argument("--table", help="also write the Markdown table here")
+    parser.add_argument("--previous", help="a report JSON of an earlier model: its figures become a column")
     args = parser.parse_args()
     other = args.world == "other"
     if args.tasks is None:
@@ -122,18 +123,26 @@ def main() -> int:
                                                                          args.guidance)  # fmt: skip
         print(f"{task}: {len(samples)} samples, {seconds / len(samples):.3f} s/image", flush=True)
 
-    lines = ["| task | metric | model | trivial baseline | target | reached |", "|---|---|---|---|---|---|"]
+    previous = json.loads(Path(args.previous).read_text())["tasks"] if args.previous else None
+    header = "| task | metric | model | " + ("previous model | " if previous else "") + "trivial baseline | target |"
+    lines = [header + " reached |", "|---" * (7 if previous else 6) + "|"]
     for task, result in report["tasks"].items():
         for metric, direction, target in HEADLINES[task]:
             value, base = result["model"].get(metric, float("nan")), result["baseline"].get(metric, float("nan"))
+            before = ""
+            if previous:
+                earlier = previous.get(task, {}).get("model", {}).get(metric)
+                before = f"{earlier:.3f} | " if earlier is not None else "- | "
             if other:  # the out-of-distribution world: beat the trivial baseline
                 reached = value < base if direction == "lower" else value > base
             else:
                 reached = value <= target if direction == "lower" else value >= target
-            lines.append(f"| {task} | {metric} ({direction} is better) | {value:.3f} | {base:.3f} | "
+            lines.append(f"| {task} | {metric} ({direction} is better) | {value:.3f} | {before}{base:.3f} | "
                          f"{'beat baseline' if other else f'{target:g}'} | {'yes' if reached else 'no'} |")  # fmt: skip
     table = "\n".join(lines)
     report["table"] = table
+    if args.previous:
+        report["previous"] = args.previous
     spread = ["| task | scenes | model: mean difference between outputs | true pictures |", "|---|---|---|---|"]
     for task, result in report["tasks"].items():
         if "input_dependence" in result:

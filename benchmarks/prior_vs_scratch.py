@@ -79,6 +79,11 @@ def table(reports: dict[str, dict], summaries: dict[str, dict], pretraining: dic
             values = [reports[n]["tasks"].get(task, {}).get("model", {}).get(metric, float("nan")) for n in names]
             shown = " | ".join(f"{v:.3f}" for v in values)
             lines.append(f"| {task} | {metric} ({direction} is better) | {shown} | {target:g} |")
+        spreads = [reports[n]["tasks"].get(task, {}).get("input_dependence") for n in names]
+        if all(spreads):  # does the model read its input? 0 = one picture for every scene
+            shown = " | ".join(f"{d['model']:.3f}" for d in spreads)
+            lines.append(f"| {task} | output spread across {spreads[0]['scenes']} scenes (higher: reads its input) "
+                         f"| {shown} | true {spreads[0]['truth']:.3f} |")  # fmt: skip
     cost = []
     for name in names:
         s = summaries.get(name)

@@ -66,8 +66,19 @@ def recipe_lines(run: Path, config: dict) -> str:
     return lines
 
 
-def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float) -> str:
+def other_world_section(report: dict | None) -> str:
+    if not report:
+        return ""
+    return (f"\nOn {report['count']} test scenes of a second renderer (`--world other`: pillars, lying capsules, "
+            "stacked boxes and balls,\nellipsoids, two coloured lights, soft shadows, patterned materials), "
+            "next to the same trivial baselines:\n\n" + report["table"] + "\n")  # fmt: skip
+
+
+def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float,
+               other_world: dict | None = None) -> str:  # fmt: skip
     config = yaml.safe_load((run / "config.yaml").read_text())
+    prior = config["model"].get("init") == "pretrained"
+    origin = "fine-tuned from a generative prior of its own (see Training)" if prior else "trained from scratch"
     logs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
     losses = [r for r in logs if "loss" in r]
     steps = losses[-1]["step"] if losses else 0
@@ -86,6 +97,10 @@ def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float)
     reached = [row.split("|")[1].strip() + " " + row.split("|")[2].split("(")[0].strip() for row in rows
                if row.rstrip(" |").endswith("yes")]  # fmt: skip
     reached_line = ("it reaches the targets for " + ", ".join(reached)) if reached else "it reaches none of the targets"
+    previous_note = ""
+    if report.get("previous"):
+        previous_note = (" and to the previous bundled model (v1: the pixel-shuffle autoencoder, trained from "
+                         "scratch;\n`--previous`)")  # fmt: skip
     dependence = ""
     if report.get("input_dependence_table"):
         dependence = (
@@ -94,7 +109,7 @@ def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float)
         )
     return f"""# {BUNDLED_MODEL_NAME}
 
-A small DICEPTION model trained from scratch, on a 2-core CPU, on the procedural synthetic world of
+A small DICEPTION model {origin}, on a 2-core CPU, on the procedural synthetic world of
 `diception.data.synthetic`. **It knows only the synthetic world**: rooms with boxes, balls, cylinders, cones and
 stick people under one light. It is no substitute for the published DICEPTION weights, and it will not give
 meaningful answers on natural photographs. It exists so that `make demo`, `diception predict` and the test
@@ -125,10 +140,10 @@ suite show the whole system working on any machine, without downloads.
 with the standard protocols of `diception.evaluation` and the model's default sampler settings
 (sampler steps: {report["steps"]}, guidance {report["guidance"]}), next to a trivial baseline (a vertical disparity
 ramp, all normals facing up, the whole picture as the mask or the one instance, a standing person in the
-middle). Reproduce with `python benchmarks/bundled_model_report.py`.
+middle){previous_note}. Reproduce with `python benchmarks/bundled_model_report.py`.
 
 {report["table"]}
-
+{other_world_section(other_world)}
 {dependence}
 ## Limits
 This is a demonstration model, trained for {hours:.1f} h on two CPU cores: {reached_line} in the table above.
@@ -143,6 +158,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", default="runs/bundled")
     parser.add_argument("--report", default="bench_results/bundled_model.json")
+    parser.add_argument("--other-world-report", help="bundled_model_report.py --world other JSON, for the card")
     parser.add_argument("--steps", type=int, help="default sampler steps of the bundled model")
     parser.add_argument("--guidance", type=float, help="default guidance scale of the bundled model")
     args = parser.parse_args()
@@ -163,7 +179,8 @@ def main() -> int:
         print(f"error: the model takes {size_mb:.1f} MB; the bundled model may take at most {LIMIT_MB} MB")
         return 1
     report = json.loads(Path(args.report).read_text())
-    (partial / "MODEL_CARD.md").write_text(model_card(run, report, pipe, size_mb))
+    other_world = json.loads(Path(args.other_world_report).read_text()) if args.other_world_report else None
+    (partial / "MODEL_CARD.md").write_text(model_card(run, report, pipe, size_mb, other_world))
     shutil.rmtree(TARGET, ignore_errors=True)
     partial.rename(TARGET)
     print(f"bundled model: {TARGET} ({size_mb:.1f} MB)")
