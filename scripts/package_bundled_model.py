@@ -55,14 +55,26 @@ def autoencoder_line(pipe: DiceptionPipeline) -> str:
     )
 
 
+def earlier_stages(config: dict) -> list[tuple[Path, dict]]:
+    """The runs this one started from (``model.init: pretrained``), nearest first, read from their folders."""
+    stages = []
+    while config["model"].get("init") == "pretrained":
+        folder = Path(config["model"]["pretrained_path"]).parent  # <run>/model was that run's output
+        if not (folder / "config.yaml").is_file():
+            break
+        config = yaml.safe_load((folder / "config.yaml").read_text())
+        stages.append((folder, config))
+    return stages
+
+
 def recipe_lines(run: Path, config: dict) -> str:
-    prior = config["model"].get("pretrained_path") if config["model"].get("init") == "pretrained" else None
     lines = f"- Command: `diception train --config <the run's config>` (`{run}/config.yaml`; resumable with " \
             "`--resume latest`), then\n  `python scripts/package_bundled_model.py --run " + f"{run} ...`."  # fmt: skip
-    if prior:
-        lines = (f"- Started from a generative prior: `{prior}`, the same MMDiT trained first as a text-to-image "
-                 "generator of\n  synthetic scenes from their captions (`configs/bundled_v2_prior.yaml`), then "
-                 "fine-tuned for the six tasks.\n" + lines)  # fmt: skip
+    for folder, earlier in earlier_stages(config):
+        kind = ("as a text-to-image generator of synthetic scenes from their captions (the generative prior)"
+                if earlier.get("objective", {}).get("generative") else "for the six tasks")  # fmt: skip
+        steps = earlier["optim"]["max_steps"]
+        lines = f"- Started from `{folder}`: the same MMDiT trained {steps} steps {kind}.\n" + lines
     return lines
 
 
