@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--out", default="bench_results/bundled_model.json")
     parser.add_argument("--table", help="also write the Markdown table here")
     parser.add_argument("--previous", help="a report JSON of an earlier model: its figures become a column")
+    parser.add_argument("--previous-name", help="how the model card names that earlier model")
     args = parser.parse_args()
     other = args.world == "other"
     if args.tasks is None:
@@ -142,7 +143,7 @@ def main() -> int:
     table = "\n".join(lines)
     report["table"] = table
     if args.previous:
-        report["previous"] = args.previous
+        report["previous"] = {"report": args.previous, "name": args.previous_name}
     spread = ["| task | scenes | model: mean difference between outputs | true pictures |", "|---|---|---|---|"]
     for task, result in report["tasks"].items():
         if "input_dependence" in result:

@@ -67,15 +67,31 @@ def earlier_stages(config: dict) -> list[tuple[Path, dict]]:
     return stages
 
 
-def recipe_lines(run: Path, config: dict) -> str:
+def recipe_lines(run: Path, config: dict, recipe: str | None = None) -> str:
+    """How the weights were made: ``recipe`` (a Markdown list of every stage's command, when the earlier runs'
+    folders are gone) or the ``model.init: pretrained`` chain read from the runs still here."""
     lines = f"- Command: `diception train --config <the run's config>` (`{run}/config.yaml`; resumable with " \
             "`--resume latest`), then\n  `python scripts/package_bundled_model.py --run " + f"{run} ...`."  # fmt: skip
+    if recipe:
+        return f"- Last stage: `{run}/config.yaml`, resumable with `--resume latest`."
     for folder, earlier in earlier_stages(config):
         kind = ("as a text-to-image generator of synthetic scenes from their captions (the generative prior)"
                 if earlier.get("objective", {}).get("generative") else "for the six tasks")  # fmt: skip
         steps = earlier["optim"]["max_steps"]
         lines = f"- Started from `{folder}`: the same MMDiT trained {steps} steps {kind}.\n" + lines
     return lines
+
+
+def loss_trend(losses: list[dict]) -> str:
+    """Whether training was still lowering the loss: the mean logged loss of the first and last third."""
+    third = max(1, len(losses) // 3)
+    first, last = losses[:third], losses[-third:]
+    before, after = (sum(r["loss"] for r in part) / len(part) for part in (first, last))
+    span = (f"mean training loss {before:.3f} over steps {first[0]['step']}-{first[-1]['step']}, {after:.3f} over "
+            f"steps {last[0]['step']}-{last[-1]['step']}")  # fmt: skip
+    if after < 0.97 * before:
+        return f"It was still learning at the end ({span})."
+    return f"Its training loss had levelled off by the end ({span}), with the learning rate decayed to zero."
 
 
 def other_world_section(report: dict | None) -> str:
@@ -87,7 +103,8 @@ def other_world_section(report: dict | None) -> str:
 
 
 def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float,
-               other_world: dict | None = None) -> str:  # fmt: skip
+               other_world: dict | None = None, recipe: str | None = None,
+               findings: str | None = None) -> str:  # fmt: skip
     config = yaml.safe_load((run / "config.yaml").read_text())
     prior = config["model"].get("init") == "pretrained"
     origin = "fine-tuned from a generative prior of its own (see Training)" if prior else "trained from scratch"
@@ -111,8 +128,16 @@ def model_card(run: Path, report: dict, pipe: DiceptionPipeline, size_mb: float,
     reached_line = ("it reaches the targets for " + ", ".join(reached)) if reached else "it reaches none of the targets"
     previous_note = ""
     if report.get("previous"):
-        previous_note = (" and to the previous bundled model (v1: the pixel-shuffle autoencoder, trained from "
-                         "scratch;\n`--previous`)")  # fmt: skip
+        previous = report["previous"]
+        name = previous if isinstance(previous, str) else previous.get("name") or previous["report"]
+        previous_note = f" and to the previous bundled model ({name};\n`--previous`)"
+    trained = "in the stages above" if recipe else f"for {hours:.1f} h"
+    findings_section = f"\n## Prior vs scratch, and what was learned\n{findings.strip()}\n" if findings else ""
+    stages = (
+        f"\nEvery stage, in order, with its command and measured time on this 2-core VM:\n\n{recipe.strip()}\n"
+        if recipe
+        else ""
+    )
     dependence = ""
     if report.get("input_dependence_table"):
         dependence = (
@@ -141,12 +166,12 @@ suite show the whole system working on any machine, without downloads.
 
 ## Training
 - Data: {data_line}; all six tasks weighted equally; prompt dropout {config["objective"]["prompt_dropout"]}.
-{recipe_lines(run, config)}
+{recipe_lines(run, config, recipe)}
 - {steps} steps of batch {o["batch_size"]}, AdamW lr {o["lr"]} ({o["lr_scheduler"]} schedule, {o["warmup_steps"]}
   warm-up steps), logit-normal noise levels with mean {config["objective"]["logit_mean"]} and
   {config["objective"].get("max_noise_fraction", 0.0):.0%} of samples at sigma = 1, EMA
-  {config["ema"]["decay"]}; {hours:.2f} h of wall time on 2 CPU cores (fp32).
-
+  {config["ema"]["decay"]}; {hours:.2f} h of wall time on 2 CPU cores (fp32){" for this last stage" if recipe else ""}.
+{stages}
 ## Results on the held-out synthetic test split
 {report["count"]} test scenes (seeds from 20,000,000, never used in training) at {report["size"]} px, per task,
 with the standard protocols of `diception.evaluation` and the model's default sampler settings
@@ -156,11 +181,10 @@ middle){previous_note}. Reproduce with `python benchmarks/bundled_model_report.p
 
 {report["table"]}
 {other_world_section(other_world)}
-{dependence}
+{dependence}{findings_section}
 ## Limits
-This is a demonstration model, trained for {hours:.1f} h on two CPU cores: {reached_line} in the table above.
-It was still learning at the end (training loss {losses[len(losses) // 2]["loss"]:.3f} at step
-{losses[len(losses) // 2]["step"]}, {losses[-1]["loss"]:.3f} at step {steps}). What would close the gap: many more
+This is a demonstration model, trained {trained} on two CPU cores: {reached_line} in the table above.
+{loss_trend(losses)} What would close the gap: many more
 steps (the same config runs unchanged on a GPU), a wider transformer, and pictures of 128 px or more for pose and
 instances (at 64 px a keypoint disc is 4 px across and thin limbs vanish).
 """
@@ -171,6 +195,8 @@ def main() -> int:
     parser.add_argument("--run", default="runs/bundled")
     parser.add_argument("--report", default="bench_results/bundled_model.json")
     parser.add_argument("--other-world-report", help="bundled_model_report.py --world other JSON, for the card")
+    parser.add_argument("--recipe", help="a Markdown list of every training stage's command and time, for the card")
+    parser.add_argument("--findings", help="a Markdown file of comparisons and findings, for the card")
     parser.add_argument("--steps", type=int, help="default sampler steps of the bundled model")
     parser.add_argument("--guidance", type=float, help="default guidance scale of the bundled model")
     args = parser.parse_args()
@@ -192,7 +218,10 @@ def main() -> int:
         return 1
     report = json.loads(Path(args.report).read_text())
     other_world = json.loads(Path(args.other_world_report).read_text()) if args.other_world_report else None
-    (partial / "MODEL_CARD.md").write_text(model_card(run, report, pipe, size_mb, other_world))
+    recipe = Path(args.recipe).read_text() if args.recipe else None
+    findings = Path(args.findings).read_text() if args.findings else None
+    card = model_card(run, report, pipe, size_mb, other_world, recipe, findings)
+    (partial / "MODEL_CARD.md").write_text(card)
     shutil.rmtree(TARGET, ignore_errors=True)
     partial.rename(TARGET)
     print(f"bundled model: {TARGET} ({size_mb:.1f} MB)")
