@@ -1,11 +1,12 @@
 r"""How well each autoencoder keeps scene pictures and every task's target pictures, and the task scores after it.
 
-    python benchmarks/autoencoder_reconstruction.py --autoencoder pixel_shuffle=bundled \
+    python benchmarks/autoencoder_reconstruction.py --autoencoder pixel_shuffle=pixel_shuffle:4 \
         --autoencoder learned=runs/vae/vae [--count 50] [--size 64] [--out bench_results/autoencoder.json]
 
 Renders ``--count`` test-split scenes (never used in training) into ``--data`` in the published manifest layout,
 reads each task's samples back as ``diception eval`` does, and for every autoencoder (``NAME=DIR``: a VAE folder,
-a DICEPTION model folder, or ``bundled`` for the bundled model's pixel-shuffle autoencoder) reports, with
+a DICEPTION model folder, ``bundled`` for the bundled model's autoencoder, or ``pixel_shuffle:F`` for the exact
+pixel shuffle of factor F, v1's autoencoder) reports, with
 :mod:`diception.evaluation.autoencoder`:
 
 * the picture error (mean absolute error in [0, 1] units, PSNR in dB; 100 dB is exact) of the scene pictures and
@@ -39,10 +40,17 @@ SCENES = "scene pictures"
 
 
 def load_autoencoder(location: str):
-    """The autoencoder of a VAE folder, of a DICEPTION model folder (its ``vae/``), or of the bundled model."""
+    """The autoencoder of a VAE folder, of a DICEPTION model folder (its ``vae/``), of the bundled model, or the
+    exact pixel shuffle (``pixel_shuffle:F``)."""
     import diffusers
 
     from diception import bundled_model_path, modeling
+
+    if location.startswith("pixel_shuffle:"):
+        factor = location.partition(":")[2]
+        if not factor.isdigit() or int(factor) < 1:
+            raise SystemExit(f"error: {location}: the pixel shuffle's factor must be a positive whole number")
+        return modeling.PixelShuffleAutoencoder(downscale_factor=int(factor)).eval()
 
     path = bundled_model_path() if location == "bundled" else Path(location)
     folder = path / "vae" if (path / "model_index.json").is_file() else path
@@ -104,8 +112,9 @@ def _json_safe(value):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--autoencoder", action="append", metavar="NAME=DIR",
-                        help="an autoencoder to score (repeatable; DIR 'bundled' is the bundled model's); "
-                             "default: pixel_shuffle=bundled")  # fmt: skip
+                        help="an autoencoder to score (repeatable; DIR 'bundled' is the bundled model's, "
+                             "'pixel_shuffle:F' the exact pixel shuffle); default: "
+                             "exact=pixel_shuffle:4 bundled=bundled")  # fmt: skip
     parser.add_argument("--count", type=int, default=50, help="test scenes (default 50)")
     parser.add_argument("--size", type=int, default=64, help="scene side in pixels (default 64)")
     parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
@@ -116,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="bench_results/autoencoder_reconstruction.json",
                         help="JSON report; the Markdown tables go beside it (.md)")  # fmt: skip
     args = parser.parse_args(argv)
-    pairs = [a.partition("=") for a in (args.autoencoder or ["pixel_shuffle=bundled"])]
+    pairs = [a.partition("=") for a in (args.autoencoder or ["exact=pixel_shuffle:4", "bundled=bundled"])]
     if any(not name or not sep or not where for name, sep, where in pairs):
         parser.error("--autoencoder takes NAME=DIR, e.g. learned=runs/vae/vae")
 

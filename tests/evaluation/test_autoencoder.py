@@ -96,3 +96,12 @@ def test_the_benchmark_writes_json_and_tables_for_each_autoencoder(tmp_path):
     assert "| scene pictures | 2 | 0.0000 / 100.0 dB |" in table and "| depth | abs_rel (lower is better) |" in table
     with pytest.raises(SystemExit):
         bench.main(["--autoencoder", "no-directory-given"])
+
+
+def test_the_benchmark_builds_the_exact_pixel_shuffle_by_name():
+    spec = importlib.util.spec_from_file_location("autoencoder_reconstruction", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.describe(bench.load_autoencoder("pixel_shuffle:4"))["class"] == "PixelShuffleAutoencoder"
+    with pytest.raises(SystemExit, match="positive whole number"):
+        bench.load_autoencoder("pixel_shuffle:four")
