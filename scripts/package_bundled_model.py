@@ -70,10 +70,10 @@ def earlier_stages(config: dict) -> list[tuple[Path, dict]]:
 def recipe_lines(run: Path, config: dict, recipe: str | None = None) -> str:
     """How the weights were made: ``recipe`` (a Markdown list of every stage's command, when the earlier runs'
     folders are gone) or the ``model.init: pretrained`` chain read from the runs still here."""
-    lines = f"- Command: `diception train --config <the run's config>` (`{run}/config.yaml`; resumable with " \
-            "`--resume latest`), then\n  `python scripts/package_bundled_model.py --run " + f"{run} ...`."  # fmt: skip
     if recipe:
         return f"- Last stage: `{run}/config.yaml`, resumable with `--resume latest`."
+    lines = f"- Command: `diception train --config <the run's config>` (`{run}/config.yaml`; resumable with " \
+            "`--resume latest`), then\n  `python scripts/package_bundled_model.py --run " + f"{run} ...`."  # fmt: skip
     for folder, earlier in earlier_stages(config):
         kind = ("as a text-to-image generator of synthetic scenes from their captions (the generative prior)"
                 if earlier.get("objective", {}).get("generative") else "for the six tasks")  # fmt: skip
@@ -91,7 +91,8 @@ def loss_trend(losses: list[dict]) -> str:
             f"steps {last[0]['step']}-{last[-1]['step']}")  # fmt: skip
     if after < 0.97 * before:
         return f"It was still learning at the end ({span})."
-    return f"Its training loss had levelled off by the end ({span}), with the learning rate decayed to zero."
+    decayed = ", with the learning rate decayed to zero" if losses[-1].get("lr") == 0 else ""
+    return f"Its training loss had levelled off by the end ({span}){decayed}."
 
 
 def other_world_section(report: dict | None) -> str:
