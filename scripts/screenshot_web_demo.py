@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -23,17 +21,9 @@ from demo import choose_prompt, read_scenes  # scripts/demo.py, beside this file
 from diception import DiceptionPipeline  # noqa: E402
 from diception.bundled import bundled_model_path  # noqa: E402
 from diception.data.synthetic import render_scene  # noqa: E402
-from diception.demo import DemoModel, describe_model, launch  # noqa: E402
+from diception.demo.headless import CHROMIUM_FLAGS, find_chromium, serving  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parents[1] / "examples" / "images"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def shown_pixel(picture, fx: float, fy: float) -> tuple[float, float]:
@@ -59,7 +49,7 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=960, help="browser viewport width in pixels")
     parser.add_argument("--height", type=int, default=800, help="the screenshot's height (from the top)")
     args = parser.parse_args()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = find_chromium()
     if chromium is None:
         print("error: Chromium is not installed; apt-get install chromium")
         return 2
@@ -70,36 +60,30 @@ def main() -> int:
     if args.point:
         point = type(point)(*(float(v) for v in args.point.split(",")))
     pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
-    port = free_port()
-    demo = launch(DemoModel(pipe, describe_model(pipe, bundled_model_path())), port=port, prevent_thread_lock=True,
-                  quiet=True)  # fmt: skip
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
-            page = browser.new_page(viewport={"width": args.width, "height": 1400})
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-            page.wait_for_selector("#input-image", timeout=60_000)
-            page.set_input_files("#input-image input[type=file]", str(IMAGES / args.picture))
-            page.wait_for_selector("#input-image img", timeout=30_000)
-            page.click("#task input")
-            page.fill("#task input", "segmentation")
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#points textarea", state="visible", timeout=30_000)
-            picture = page.wait_for_selector("#input-image img")  # drawn again once the points box shows
-            x, y = shown_pixel(picture, point.x, point.y)
-            page.mouse.click(x, y)
-            page.wait_for_function("() => document.querySelector('#points textarea').value !== ''", timeout=30_000)
-            page.click("#run")
-            page.wait_for_function("() => document.querySelector('#caption').innerText.includes('mask:')",
-                                   timeout=120_000)  # fmt: skip
-            page.wait_for_selector("#downloads a[download='prediction_segmentation_mask.png']", timeout=30_000)
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            page.wait_for_timeout(1500)  # let the pictures finish fading in
-            clip = {"x": 0, "y": 0, "width": args.width, "height": args.height}
-            page.screenshot(path=str(args.out), clip=clip)  # the picture, the prediction, the model's picture
-            browser.close()
-    finally:
-        demo.close()
+    with serving(pipe, bundled_model_path()) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": args.width, "height": 1400})
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("#input-image", timeout=60_000)
+        page.set_input_files("#input-image input[type=file]", str(IMAGES / args.picture))
+        page.wait_for_selector("#input-image img", timeout=30_000)
+        page.click("#task input")
+        page.fill("#task input", "segmentation")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#points textarea", state="visible", timeout=30_000)
+        picture = page.wait_for_selector("#input-image img")  # drawn again once the points box shows
+        x, y = shown_pixel(picture, point.x, point.y)
+        page.mouse.click(x, y)
+        page.wait_for_function("() => document.querySelector('#points textarea').value !== ''", timeout=30_000)
+        page.click("#run")
+        page.wait_for_function("() => document.querySelector('#caption').innerText.includes('mask:')",
+                               timeout=120_000)  # fmt: skip
+        page.wait_for_selector("#downloads a[download='prediction_segmentation_mask.png']", timeout=30_000)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1500)  # let the pictures finish fading in
+        clip = {"x": 0, "y": 0, "width": args.width, "height": args.height}
+        page.screenshot(path=str(args.out), clip=clip)  # the picture, the prediction, the model's picture
+        browser.close()
     print(f"wrote {args.out} (clicked {point.x:.3f}, {point.y:.3f} of {args.picture})")
     return 0
 

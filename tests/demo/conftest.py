@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +11,7 @@ def served():
     pytest.importorskip("gradio")
     from diception import DiceptionPipeline
     from diception.bundled import bundled_model_path
-    from diception.demo import DemoModel, describe_model, launch
+    from diception.demo.headless import serving
 
-    pipe = DiceptionPipeline.from_pretrained(bundled_model_path())
-    port = _free_port()
-    demo = launch(DemoModel(pipe, describe_model(pipe, bundled_model_path())), port=port, prevent_thread_lock=True,
-                  quiet=True)  # fmt: skip
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with serving(DiceptionPipeline.from_pretrained(bundled_model_path()), bundled_model_path()) as url:
+        yield url

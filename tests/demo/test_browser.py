@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -17,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from diception.demo.headless import CHROMIUM_FLAGS, find_chromium
+
+CHROMIUM = find_chromium()
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "images" / "synthetic_1.png"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 def _browser_or_skip() -> str:
@@ -43,7 +42,7 @@ def test_click_to_segment_then_depth_in_a_real_browser(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.goto(served, wait_until="load")  # gradio holds a connection open: never "networkidle"
         page.wait_for_selector("#input-image", timeout=60_000)
