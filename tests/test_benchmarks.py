@@ -1,4 +1,5 @@
-"""The GPU benchmark's code runs at a tiny size on the CPU, so it works when a GPU machine is lent."""
+"""The benchmarks' code runs at a tiny size on the CPU: the GPU benchmark works when a GPU machine is lent, and the
+probes that back the README's figures run as their commands say."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_bench.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_gpu_benchmark_runs_tiny_on_the_cpu_and_reports_every_setting(tmp_path):
-    spec = importlib.util.spec_from_file_location("gpu_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load("gpu_bench")
     out = tmp_path / "gpu.json"
     assert bench.main(["--tiny", "--device", "cpu", "--no-compile", "--resolution", "32", "--repeats", "1",
                        "--out", str(out)]) == 0  # fmt: skip
@@ -25,9 +32,7 @@ def test_gpu_benchmark_runs_tiny_on_the_cpu_and_reports_every_setting(tmp_path):
 
 
 def test_training_memory_table_counts_sd3_medium_and_shards_with_fsdp():
-    spec = importlib.util.spec_from_file_location("training_memory", BENCH.with_name("training_memory.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load("training_memory")
     counts = bench.parameter_counts()  # on the meta device: no memory, instant
     assert round(counts["trainable"] / 1e6, 1) == 2035.7 and counts["blocks"] == 24
     activations = {"checkpoint_inputs_per_block": 15e6, "saved_per_block": 470e6}
@@ -35,3 +40,29 @@ def test_training_memory_table_counts_sd3_medium_and_shards_with_fsdp():
     assert rows["DDP", 1]["total"] == rows["DDP", 8]["total"] == rows["FSDP", 1]["total"]
     assert rows["FSDP", 8]["total"] < rows["FSDP", 4]["total"] < rows["DDP", 4]["total"]
     assert rows["FSDP", 4]["adamw_states"] == pytest.approx(rows["DDP", 4]["adamw_states"] / 4, abs=0.01)
+
+
+def test_ensemble_probe_mirrors_normals_back_into_the_inputs_frame():
+    from diception.tasks import normals
+
+    probe = _load("ensemble_probe")
+    scene = np.zeros((4, 6, 3), np.float32)
+    scene[:, :3] = (1, 0, 0)  # left half faces right
+    scene[:, 3:] = (0, 0.6, 0.8)  # right half faces up and toward the camera
+    mirrored = scene[:, ::-1] * np.array([-1, 1, 1], np.float32)  # the same scene seen in a mirror
+    back = normals.decode(probe.mirror_back("normal", normals.encode(mirrored)))
+    np.testing.assert_allclose(back, scene, atol=1e-2)
+    depth = np.random.default_rng(0).random((4, 6, 3)).astype(np.float32)
+    np.testing.assert_array_equal(probe.mirror_back("depth", depth[:, ::-1]), depth)
+
+
+def test_ensemble_probe_scores_every_ensemble_on_the_bundled_model(tmp_path):
+    probe = _load("ensemble_probe")
+    out = tmp_path / "ensemble.json"
+    assert probe.main(["--count", "2", "--data", str(tmp_path / "data"), "--seeds", "1", "2", "--flip", "both",
+                       "--tasks", "normal", "segmentation", "--out", str(out)]) == 0  # fmt: skip
+    report = json.loads(out.read_text())
+    assert [(r["seeds"], r["flip"], r["passes"]) for r in report["rows"]] == [
+        (1, False, 1), (2, False, 2), (1, True, 2), (2, True, 4)]  # fmt: skip
+    for row in report["rows"]:
+        assert 0 <= row["tasks"]["normal"]["mean"] <= 180 and 0 <= row["tasks"]["segmentation"]["mIoU"] <= 1

@@ -1,0 +1,121 @@
+"""Does a test-time ensemble help a model at its sampler settings? Average its pictures over noise seeds and a
+mirrored copy of the input before decoding, and score the dense tasks on the held-out test split.
+
+    python benchmarks/ensemble_probe.py [--model DIR] [--count 200] [--seeds 1 4] [--flip both]
+
+Every row averages ``seeds`` pictures (noise seeds 42, 43, ...) of the input, and with ``--flip`` as many of its
+mirror image, mirrored back: depth and masks mirror as they are; a normal's x component changes sign, so its red
+channel becomes ``1 - red`` (the convention of :mod:`diception.tasks.normals`). The average picture is decoded by
+the task's own decoder and scored by its own scorer, as ``benchmarks/bundled_model_report.py`` scores one picture.
+A large gain says the model's error is in its samples' spread (more samples help); a small one says it is bias.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from diception import DiceptionPipeline, tasks
+from diception.bundled import bundled_model_path
+from diception.data.layouts import iter_dataset
+from diception.data.synthetic import write_synthetic_dataset
+from diception.evaluation.runner import evaluate, record_rng
+
+# The dense tasks, whose pictures mirror with the input, and the headline metric of each.
+HEADLINES = {"depth": ["abs_rel", "delta1"], "normal": ["mean"], "segmentation": ["mIoU"]}
+
+
+def mirror_back(task: str, picture: np.ndarray) -> np.ndarray:
+    """The picture of a mirrored input, mirrored back into the input's frame."""
+    picture = picture[:, ::-1].copy()
+    if task == "normal":
+        picture[..., 0] = 1.0 - picture[..., 0]
+    return picture
+
+
+def ensemble_predictor(pipe: DiceptionPipeline, task: str, seeds: int, flip: bool, steps: int | None,
+                       guidance: float | None):  # fmt: skip
+    """A predictor for :func:`~diception.evaluation.runner.evaluate`: the decoded average of the pictures."""
+    spec = tasks.get(task)
+
+    def predict(sample):
+        points = spec.eval_points(sample, 1, record_rng(42, sample.sample_id))  # the report's points
+        with Image.open(sample.image_path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        views = [(pixels, tuple(points or ()), False)]
+        if flip:
+            views.append((pixels[:, ::-1].copy(), tuple((1.0 - x, y) for x, y in points or ()), True))
+        pictures = []
+        for seed in range(42, 42 + seeds):
+            for view, view_points, mirrored in views:
+                out = pipe(view, tasks.TaskRequest(spec, sample.prompt, view_points), num_inference_steps=steps,
+                           guidance_scale=guidance, processing_resolution=0,
+                           generator=torch.Generator().manual_seed(seed))  # fmt: skip
+                pictures.append(mirror_back(task, out.images[0]) if mirrored else out.images[0])
+        return spec.decode(np.mean(pictures, axis=0))
+
+    return predict
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="DICEPTION folder (default: the bundled model)")
+    parser.add_argument("--count", type=int, default=200, help="test scenes (samples per task)")
+    parser.add_argument("--size", type=int, default=64, help="scene size in pixels")
+    parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
+    parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 4], help="ensemble sizes to score")
+    parser.add_argument("--flip", choices=("no", "yes", "both"), default="both", help="add the mirrored input")
+    parser.add_argument("--tasks", nargs="+", choices=list(HEADLINES), default=list(HEADLINES))
+    parser.add_argument("--out", default="bench_results/ensemble_probe.json")
+    args = parser.parse_args(argv)
+
+    data = Path(args.data) / f"test_{args.count}_{args.size}px"  # the folder bundled_model_report.py renders
+    if not (data / "manifest.json").is_file():
+        print(f"rendering {args.count} test scenes into {data} ...", flush=True)
+        write_synthetic_dataset(data, args.count, split="test", size=args.size)
+    model = Path(args.model) if args.model else bundled_model_path()
+    pipe = DiceptionPipeline.from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+
+    flips = {"no": [False], "yes": [True], "both": [False, True]}[args.flip]
+    rows = []
+    lines = ["| seeds | mirrored | passes | " + " | ".join(f"{t} {m}" for t in args.tasks for m in HEADLINES[t])
+             + " | s/image |", "|---" * (4 + sum(len(HEADLINES[t]) for t in args.tasks)) + "|"]  # fmt: skip
+    for flip in flips:
+        for seeds in args.seeds:
+            row = {"seeds": seeds, "flip": flip, "passes": seeds * (2 if flip else 1), "tasks": {}}
+            seconds = 0.0
+            for task in args.tasks:
+                samples = list(iter_dataset(data / "manifest.json", task, limit=args.count))
+                start = time.perf_counter()
+                result = evaluate(samples, task, predictor=ensemble_predictor(pipe, task, seeds, flip, args.steps,
+                                                                              args.guidance))  # fmt: skip
+                seconds += (time.perf_counter() - start) / len(samples)
+                row["tasks"][task] = {m: float(result.summary[m]) for m in HEADLINES[task]}
+            row["seconds_per_image"] = seconds / len(args.tasks)
+            rows.append(row)
+            scores = " | ".join(f"{row['tasks'][t][m]:.4f}" for t in args.tasks for m in HEADLINES[t])
+            lines.append(f"| {seeds} | {'yes' if flip else 'no'} | {row['passes']} | {scores} | "
+                         f"{row['seconds_per_image']:.3f} |")  # fmt: skip
+            print(lines[-1], flush=True)
+    report = {"model": str(model), "count": args.count, "size": args.size, "steps": args.steps,
+              "guidance": args.guidance, "rows": rows, "table": "\n".join(lines)}  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(report["table"])
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
