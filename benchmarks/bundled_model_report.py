@@ -49,6 +49,34 @@ OTHER_WORLD_TASKS = ("depth", "normal", "segmentation")
 DEPENDENCE_TASKS = ("depth", "normal")
 
 
+def add_model_and_split_options(parser: argparse.ArgumentParser) -> None:
+    """The options naming the model, its sampler settings and the test split (shared with ensemble_probe.py)."""
+    parser.add_argument("--model", help="DICEPTION folder (default: the bundled model)")
+    parser.add_argument("--count", type=int, default=200, help="test scenes (samples per task)")
+    parser.add_argument("--size", type=int, default=64, help="scene size in pixels")
+    parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
+    parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+
+
+def render_test_split(root: str, count: int, size: int, world: str = "train") -> Path:
+    """The manifest of ``count`` test-split scenes under ``root``, rendered on the first call, reused after."""
+    data = Path(root) / f"{'other' if world == 'other' else 'test'}_{count}_{size}px"
+    manifest = data / "manifest.json"
+    if not manifest.is_file():
+        print(f"rendering {count} {world}-world test scenes into {data} ...", flush=True)
+        write_synthetic_dataset(data, count, split="test", size=size, world=world)
+    return manifest
+
+
+def load_model(folder: str | None) -> tuple[Path, DiceptionPipeline]:
+    """The model's folder (default: the bundled model) and its pipeline, with the progress bar off."""
+    model = Path(folder) if folder else bundled_model_path()
+    pipe = DiceptionPipeline.from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+    return model, pipe
+
+
 def mean_pairwise_difference(pictures: np.ndarray) -> float:
     """Mean absolute difference between two different pictures of the stack ``(N, H, W, 3)``."""
     n = len(pictures)
@@ -75,14 +103,9 @@ def input_dependence(pipe: DiceptionPipeline, samples: list, task: str, steps: i
             "scenes": len(samples)}  # fmt: skip
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="DICEPTION folder (default: the bundled model)")
-    parser.add_argument("--count", type=int, default=200, help="test scenes (samples per task)")
-    parser.add_argument("--size", type=int, default=64, help="scene size in pixels")
-    parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
-    parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
-    parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+    add_model_and_split_options(parser)
     parser.add_argument("--batch-size", type=int, default=25)
     parser.add_argument("--world", default="train", choices=WORLDS, help="train: the training renderer; other: OOD")
     parser.add_argument("--tasks", nargs="+", choices=list(HEADLINES),
@@ -91,19 +114,13 @@ def main() -> int:
     parser.add_argument("--table", help="also write the Markdown table here")
     parser.add_argument("--previous", help="a report JSON of an earlier model: its figures become a column")
     parser.add_argument("--previous-name", help="how the model card names that earlier model")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     other = args.world == "other"
     if args.tasks is None:
         args.tasks = list(OTHER_WORLD_TASKS if other else HEADLINES)
 
-    data = Path(args.data) / f"{'other' if other else 'test'}_{args.count}_{args.size}px"
-    manifest = data / "manifest.json"
-    if not manifest.is_file():
-        print(f"rendering {args.count} {args.world}-world test scenes into {data} ...", flush=True)
-        write_synthetic_dataset(data, args.count, split="test", size=args.size, world=args.world)
-    model = Path(args.model) if args.model else bundled_model_path()
-    pipe = DiceptionPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
+    manifest = render_test_split(args.data, args.count, args.size, args.world)
+    model, pipe = load_model(args.model)
 
     report = {"model": str(model), "count": args.count, "size": args.size, "split": "test", "world": args.world,
               "steps": args.steps or pipe.config.default_num_inference_steps,

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bundled_model_report import add_model_and_split_options, load_model, render_test_split  # a sibling script
 from PIL import Image
 
 from diception import DiceptionPipeline, tasks
-from diception.bundled import bundled_model_path
 from diception.data.layouts import iter_dataset
-from diception.data.synthetic import write_synthetic_dataset
 from diception.evaluation.runner import evaluate, record_rng
 
 # The dense tasks, whose pictures mirror with the input, and the headline metric of each.
@@ -66,25 +65,15 @@ def ensemble_predictor(pipe: DiceptionPipeline, task: str, seeds: int, flip: boo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="DICEPTION folder (default: the bundled model)")
-    parser.add_argument("--count", type=int, default=200, help="test scenes (samples per task)")
-    parser.add_argument("--size", type=int, default=64, help="scene size in pixels")
-    parser.add_argument("--data", default=".cache/synthetic_test", help="where the test scenes are rendered")
-    parser.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
-    parser.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+    add_model_and_split_options(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 4], help="ensemble sizes to score")
     parser.add_argument("--flip", choices=("no", "yes", "both"), default="both", help="add the mirrored input")
     parser.add_argument("--tasks", nargs="+", choices=list(HEADLINES), default=list(HEADLINES))
     parser.add_argument("--out", default="bench_results/ensemble_probe.json")
     args = parser.parse_args(argv)
 
-    data = Path(args.data) / f"test_{args.count}_{args.size}px"  # the folder bundled_model_report.py renders
-    if not (data / "manifest.json").is_file():
-        print(f"rendering {args.count} test scenes into {data} ...", flush=True)
-        write_synthetic_dataset(data, args.count, split="test", size=args.size)
-    model = Path(args.model) if args.model else bundled_model_path()
-    pipe = DiceptionPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
+    manifest = render_test_split(args.data, args.count, args.size)
+    model, pipe = load_model(args.model)
 
     flips = {"no": [False], "yes": [True], "both": [False, True]}[args.flip]
     rows = []
@@ -95,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             row = {"seeds": seeds, "flip": flip, "passes": seeds * (2 if flip else 1), "tasks": {}}
             seconds = 0.0
             for task in args.tasks:
-                samples = list(iter_dataset(data / "manifest.json", task, limit=args.count))
+                samples = list(iter_dataset(manifest, task, limit=args.count))
                 start = time.perf_counter()
                 result = evaluate(samples, task, predictor=ensemble_predictor(pipe, task, seeds, flip, args.steps,
                                                                               args.guidance))  # fmt: skip

@@ -13,6 +13,12 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+@pytest.fixture(autouse=True)
+def _benchmarks_on_path(monkeypatch):
+    """As when run as ``python benchmarks/X.py``: the script's folder is on the path, for its sibling imports."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -66,3 +72,15 @@ def test_ensemble_probe_scores_every_ensemble_on_the_bundled_model(tmp_path):
         (1, False, 1), (2, False, 2), (1, True, 2), (2, True, 4)]  # fmt: skip
     for row in report["rows"]:
         assert 0 <= row["tasks"]["normal"]["mean"] <= 180 and 0 <= row["tasks"]["segmentation"]["mIoU"] <= 1
+
+
+def test_bundled_model_report_scores_the_model_next_to_its_baseline_and_target(tmp_path):
+    report_script = _load("bundled_model_report")
+    out = tmp_path / "report.json"
+    assert report_script.main(["--count", "2", "--data", str(tmp_path / "data"), "--tasks", "depth", "segmentation",
+                               "--out", str(out)]) == 0  # fmt: skip
+    report = json.loads(out.read_text())
+    assert set(report["tasks"]) == {"depth", "segmentation"} and report["steps"] == 1  # the bundled model's default
+    assert all(result["samples"] == 2 and result["model"] and result["baseline"] for result in report["tasks"].values())
+    assert "| depth | abs_rel (lower is better) |" in report["table"] and "0.12 |" in report["table"]
+    assert report["tasks"]["depth"]["input_dependence"]["scenes"] == 2
